@@ -23,6 +23,7 @@ require (
 	github.com/gomlx/go-huggingface v0.4.0 // indirect
 	github.com/gomlx/go-xla v0.3.0 // indirect
 	github.com/gomlx/gomlx v0.28.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
 	github.com/gpustack/gguf-parser-go v0.28.1 // indirect
 	github.com/gx-org/backend v0.3.0 // indirect
 	github.com/gx-org/gx v0.6.1 // indirect

@@ -1,0 +1,45 @@
+package gonbplot
+
+import (
+	"strings"
+	"testing"
+
+	"gonum.org/v1/plot"
+
+	"github.com/gosteer/gosteer/plots"
+)
+
+// Outside a notebook the functions must render (and so report bad plots)
+// without displaying or blocking.
+func TestOutsideNotebook(t *testing.T) {
+	p, err := plots.Lines("t", "x", "y", []plots.Series{{Name: "a", X: []float64{0, 1}, Y: []float64{1, 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, show := range map[string]func(*plot.Plot) error{
+		"svg": func(p *plot.Plot) error { return SVG(p, 0, 0) },
+		"png": func(p *plot.Plot) error { return PNG(p, 0, 0) },
+	} {
+		if err := show(p); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if err := show(nil); err == nil || !strings.Contains(err.Error(), "nil plot") {
+			t.Errorf("%s(nil): got %v, want nil plot error", name, err)
+		}
+	}
+	Table([]string{"a"}, [][]string{{"1"}})
+	Sync()
+}
+
+func TestSVGElement(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<?xml version=\"1.0\"?>\n<!-- Generated -->\n<svg width=\"1\"></svg>\n", "<svg width=\"1\"></svg>\n"},
+		{"<svg></svg>", "<svg></svg>"},
+		{"no svg", "no svg"},
+	}
+	for _, tc := range tests {
+		if got := svgElement([]byte(tc.in)); got != tc.want {
+			t.Errorf("svgElement(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/gosteer/gosteer/steerlib/backend"
+	"github.com/gosteer/gosteer/steerlib/model"
+)
+
+func init() {
+	register(command{
+		name:    "bench",
+		summary: "measure prefill and decode speed (steered and not) against the memory-bandwidth floor",
+		run:     runBench,
+	})
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", "(--shape "+strings.Join(model.ShapeNames(), "|")+" | --model DIR) [--dtype f32|bf16] [--batches 1,16] [--prompt N] [--new N] [--out FILE.json]", stderr)
+	rf := addRuntimeFlags(fs, false)
+	shape := fs.String("shape", "", "a real model's shape with random weights: "+strings.Join(model.ShapeNames(), ", "))
+	batches := fs.String("batches", "1,16", "comma-separated batch sizes")
+	promptLen := fs.Int("prompt", 128, "prompt tokens per row")
+	newTokens := fs.Int("new", 32, "generated tokens per row (≥ 2)")
+	steerLayer := fs.Int("steer-layer", -1, "layer of the steered runs' add operator (default: middle)")
+	out := fs.String("out", "", "also write the figures as JSON here")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*shape == "") == (*rf.model == "") || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "steer bench: give exactly one of --shape or --model")
+		fs.Usage()
+		return errUsage
+	}
+	var bs []int
+	for _, p := range strings.Split(*batches, ",") {
+		b, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || b <= 0 {
+			return fmt.Errorf("--batches: %q is not a positive integer", p)
+		}
+		bs = append(bs, b)
+	}
+	var m *model.Model
+	var err error
+	name := *shape
+	if *shape != "" {
+		dt, derr := parseDType(*rf.dtype)
+		if derr != nil {
+			return derr
+		}
+		cfg, cerr := model.ShapeConfig(*shape)
+		if cerr != nil {
+			return cerr
+		}
+		m, err = model.NewRandom(cfg, 1, model.WithDType(dt), model.WithBackend(*rf.backend))
+	} else {
+		name = *rf.model
+		m, err = rf.load()
+	}
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	b := m.Backend()
+	fmt.Fprintf(stdout, "steer bench %s: %s, %s, %d layers, hidden %d, vocab %d\n", name, backend.Describe(*rf.backend, b),
+		m.DType(), m.Config.NumLayers, m.Config.HiddenSize, m.Config.VocabSize)
+	res, err := model.Bench(m, model.BenchOptions{Batches: bs, PromptLen: *promptLen, NewTokens: *newTokens,
+		SteerLayer: *steerLayer, Log: stdout})
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		data, err := json.MarshalIndent(struct {
+			Model string `json:"model"`
+			*model.BenchResult
+		}{name, res}, "", " ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, append(data, '\n'), 0o644); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
+	return nil
+}

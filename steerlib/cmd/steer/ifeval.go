@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/gosteer/gosteer/steerlib/ifeval"
+)
+
+func init() {
+	register(command{
+		name:    "ifeval",
+		summary: "score responses with the IFEval instruction checkers (strict and loose)",
+		run:     runIFEval,
+	})
+}
+
+// runIFEval reads IFEval-style JSONL records (prompt, response,
+// instruction_id_list, kwargs), writes each record back with strict, loose,
+// follow_all_strict and follow_all_loose added, in input order, and prints a
+// summary table on stderr. Records that cannot be fully checked are marked
+// with ifeval_errors and counted as not followed.
+func runIFEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("ifeval", "--input IN.jsonl --out OUT.jsonl", stderr)
+	in := fs.String("input", "", "input JSONL: prompt, response, instruction_id_list, kwargs per line")
+	out := fs.String("out", "", "output JSONL (\"-\" for stdout)")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "records scored in parallel")
+	strictErrors := fs.Bool("fail-on-errors", false, "exit with an error when any record could not be fully checked")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	items, err := ifeval.ReadJSONLFile(*in)
+	if err != nil {
+		return err
+	}
+	results := make([]ifeval.Result, len(items))
+	scoreAll(items, results, *workers)
+
+	if err := writeScored(*out, stdout, items, results); err != nil {
+		return err
+	}
+	ids := make([][]string, len(items))
+	for i, it := range items {
+		ids[i] = it.Record.InstructionIDs
+	}
+	sum := ifeval.Summarize(ids, results)
+	fmt.Fprintf(stderr, "steer ifeval: %d records from %s\n", len(items), *in)
+	if err := sum.WriteTable(stderr); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	if *strictErrors && sum.Failed > 0 {
+		return fmt.Errorf("%d record(s) could not be fully checked", sum.Failed)
+	}
+	return nil
+}
+
+func scoreAll(items []ifeval.Item, results []ifeval.Result, workers int) {
+	if workers < 1 {
+		workers = 1
+	}
+	jobs := make(chan int)
+	done := make(chan struct{})
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := range jobs {
+				results[i] = ifeval.ScoreItem(items[i])
+			}
+			done <- struct{}{}
+		}()
+	}
+	for i := range items {
+		jobs <- i
+	}
+	close(jobs)
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+}
+
+func writeScored(path string, stdout io.Writer, items []ifeval.Item, results []ifeval.Result) (err error) {
+	var w io.Writer = stdout
+	var f *os.File
+	if path != "-" {
+		f, err = os.CreateTemp(filepath.Dir(path), ".ifeval-*.jsonl")
+		if err != nil {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+		defer func() {
+			if err != nil {
+				f.Close()
+				os.Remove(f.Name())
+			}
+		}()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for i, it := range items {
+		b, err := ifeval.MarshalScored(it, results[i])
+		if err != nil {
+			return fmt.Errorf("record at line %d: %w", it.Line, err)
+		}
+		bw.Write(b)
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", path, err)
+		}
+		if err := os.Rename(f.Name(), path); err != nil {
+			return errors.Join(fmt.Errorf("rename to %s: %w", path, err), os.Remove(f.Name()))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,506 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gosteer/gosteer/steerlib/pairs"
+	"github.com/gosteer/gosteer/steerlib/vectors"
+)
+
+func init() {
+	register(command{
+		name:    "vectors",
+		summary: "compute steering vectors from pairs; inspect them; export/import GGUF control vectors",
+		run:     runVectors,
+	})
+}
+
+var vectorsSubcommands = []struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) error
+}{
+	{"pairs", "write a JSONL pair file from the paper's data or from base queries × gosteer's phrasings", runVectorsPairs},
+	{"compute", "compute per-layer directions from a JSONL pair file on a model", runVectorsCompute},
+	{"export-gguf", "write a vector file as a llama.cpp / repeng GGUF control vector", runVectorsExportGGUF},
+	{"import-gguf", "read a GGUF control vector into a vector file", runVectorsImportGGUF},
+	{"info", "describe a vector file (safetensors or GGUF)", runVectorsInfo},
+}
+
+func runVectors(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
+		w := stdout
+		if len(args) == 0 {
+			w = stderr
+		}
+		fmt.Fprintf(w, "Usage: steer vectors <subcommand> [flags]\n\nSubcommands:\n")
+		for _, s := range vectorsSubcommands {
+			fmt.Fprintf(w, "  %-12s %s\n", s.name, s.summary)
+		}
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	for _, s := range vectorsSubcommands {
+		if s.name == args[0] {
+			return s.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "steer vectors: unknown subcommand %q\n", args[0])
+	return errUsage
+}
+
+// defaultStatePath is where compute keeps its running sums for out.
+func defaultStatePath(out string) string {
+	return strings.TrimSuffix(out, ".safetensors") + ".state.safetensors"
+}
+
+func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("vectors compute", "--model DIR --pairs PAIRS.jsonl --out VEC.safetensors [flags]", stderr)
+	rf := addRuntimeFlags(fs, false)
+	pairsPath := fs.String("pairs", "", "JSONL pairs: {\"instruction_id\", \"with\", \"without\", \"kwargs\"} per line")
+	out := fs.String("out", "", "output vector file (safetensors)")
+	method := fs.String("method", vectors.MethodMeanDiff, "mean_diff (the paper) or pca_diff (repeng; keeps a hidden×hidden matrix per layer)")
+	batch := fs.Int("batch", 8, "pairs per forward pass (memory is bounded by it)")
+	instruction := fs.String("instruction", "", "use only pairs of this instruction id (needed when the file mixes several)")
+	layer := fs.Int("layer", -1, "record this layer as the layer of choice (default: keep the one of OUT when resuming or updating)")
+	state := fs.String("state", "", "running-sums file for resuming and updating (default OUT without .safetensors + .state.safetensors)")
+	resume := fs.Bool("resume", false, "continue an interrupted run over the same pairs from the state file")
+	update := fs.Bool("update", false, "add the pairs to the sums already in the state file (more pairs for an existing vector)")
+	plain := fs.Bool("plain", false, `render prompts in the base-model "Q: …\nA:" format instead of the chat template`)
+	tokDir := fs.String("tokenizer", "", "folder with tokenizer.json and the chat template (default: the model folder)")
+	dateStr := fs.String("date", vectors.DefaultDate.Format("2006-01-02"), "date chat templates see (YYYY-MM-DD; fixed so runs are reproducible)")
+	progress := fs.Bool("progress", true, "show a progress bar on stderr")
+	every := fs.Int("checkpoint-every", 16, "save the state every N batches")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *rf.model == "" || *pairsPath == "" || *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "steer vectors compute: --model, --pairs and --out are required (and no positional arguments)")
+		fs.Usage()
+		return errUsage
+	}
+	if *resume && *update {
+		return errors.New("--resume and --update exclude each other")
+	}
+	if *method != vectors.MethodMeanDiff && *method != vectors.MethodPCADiff {
+		return fmt.Errorf("--method %q: want %s or %s", *method, vectors.MethodMeanDiff, vectors.MethodPCADiff)
+	}
+	date, err := time.Parse("2006-01-02", *dateStr)
+	if err != nil {
+		return fmt.Errorf("--date %q: want YYYY-MM-DD", *dateStr)
+	}
+	statePath := *state
+	if statePath == "" {
+		statePath = defaultStatePath(*out)
+	}
+	total, err := pairs.Count(*pairsPath)
+	if err != nil {
+		return err
+	}
+	_, statErr := os.Stat(statePath)
+	haveState := statErr == nil
+	if haveState && !*resume && !*update {
+		return fmt.Errorf("state file %s exists: pass --resume to continue an interrupted run over the same pairs, --update to add these pairs to it, or remove it", statePath)
+	}
+	if !haveState && (*resume || *update) {
+		return fmt.Errorf("--resume/--update: no state file %s", statePath)
+	}
+
+	m, err := rf.load()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	dir := *tokDir
+	if dir == "" {
+		dir = m.Dir
+	}
+	enc, err := vectors.LoadEncoder(dir, *plain, date)
+	if err != nil {
+		return err
+	}
+	L, D := m.Config.NumLayers, m.Config.HiddenSize
+	if *layer >= L {
+		return fmt.Errorf("--layer %d out of range: the model has %d layers (0..%d)", *layer, L, L-1)
+	}
+	var acc *vectors.Accumulator
+	if haveState {
+		if acc, err = vectors.LoadAccumulator(statePath); err != nil {
+			return err
+		}
+		if acc.NumLayers != L || acc.Hidden != D {
+			return fmt.Errorf("state %s is for %d layers × %d, the model has %d × %d", statePath, acc.NumLayers, acc.Hidden, L, D)
+		}
+		if *method == vectors.MethodPCADiff && !acc.HasPCA() {
+			return fmt.Errorf("state %s was computed without pca_diff's matrices; recompute from scratch for --method pca_diff", statePath)
+		}
+		if *instruction != "" && acc.InstructionID != "" && acc.InstructionID != *instruction {
+			return fmt.Errorf("state %s holds pairs of %q, not %q", statePath, acc.InstructionID, *instruction)
+		}
+	} else {
+		acc = vectors.NewAccumulator(L, D, *method == vectors.MethodPCADiff)
+		acc.ModelHint = modelHint(m.Dir, *rf.model)
+	}
+	src, err := pairs.Open(*pairsPath)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	var prog vectors.Progress = vectors.NoProgress{}
+	if *progress {
+		prog = vectors.AutoProgress(stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	before := acc.N
+	start := time.Now()
+	err = vectors.Extract(ctx, acc, src, enc, vectors.ModelCapture(m), vectors.ExtractOptions{
+		BatchSize: *batch, InstructionID: *instruction, Progress: prog, Total: total,
+		StatePath: statePath, CheckpointEvery: *every, Resume: *resume,
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted after %d pairs; state saved to %s (rerun with --resume)", acc.N, statePath)
+		}
+		return err
+	}
+	set, err := acc.Vectors(*method)
+	if err != nil {
+		return err
+	}
+	set.Best = *layer
+	if set.Best < 0 && haveState {
+		// Keep the layer of choice of the vector being resumed or updated.
+		if prev, err := vectors.Load(*out); err == nil {
+			set.Best = prev.Best
+		}
+	}
+	if err := set.Save(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s for %q from %d pairs (%d new, %.1fs), %d layers × %d; state %s\n",
+		*out, set.Method, set.InstructionID, set.NPairs, acc.N-before, time.Since(start).Seconds(), L, D, statePath)
+	return nil
+}
+
+// modelHint is the model_type of the model's config.json (what repeng writes
+// as controlvector.model_hint), else the name the model was given.
+func modelHint(dir, name string) string {
+	var cfg struct {
+		ModelType string `json:"model_type"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil && json.Unmarshal(b, &cfg) == nil && cfg.ModelType != "" {
+		return cfg.ModelType
+	}
+	return filepath.Base(filepath.Clean(name))
+}
+
+// parseLayers reads "all" or a comma-separated list of layers.
+func parseLayers(s string) ([]int, error) {
+	if s == "" || s == "all" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		l, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || l < 0 {
+			return nil, fmt.Errorf("--layers %q: want all or a comma-separated list of layers ≥ 0", s)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("vectors export-gguf", "--in VEC.safetensors --out VEC.gguf [--scale C] [--layers all|L,L] [--op add|clamp --clamp-approx]", stderr)
+	in := fs.String("in", "", "vector file")
+	out := fs.String("out", "", "GGUF control vector to write")
+	scale := fs.Float64("scale", 1, "add coefficient c: the file holds c·u per layer")
+	layers := fs.String("layers", "", "layers to export: a list, or all (default: the layer of choice if the file has one, else all layers ≥ 1)")
+	op := fs.String("op", vectors.OpAdd, "add, or clamp (needs --clamp-approx: llama.cpp has no clamp)")
+	approx := fs.Bool("clamp-approx", false, "export clamp as the constant c = z̄ − mean_proj_without per layer")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "steer vectors export-gguf: --in and --out are required")
+		fs.Usage()
+		return errUsage
+	}
+	set, err := vectors.Load(*in)
+	if err != nil {
+		return err
+	}
+	ls, err := parseLayers(*layers)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *layers == "" && set.Best >= 0:
+		ls = []int{set.Best}
+	case ls == nil:
+		for _, l := range set.LayerIDs() {
+			if l == 0 {
+				fmt.Fprintln(stderr, "note: layer 0 skipped: GGUF control vectors cannot express block 0 (llama.cpp numbers direction.N from 1)")
+				continue
+			}
+			ls = append(ls, l)
+		}
+	}
+	opts := vectors.ExportOptions{Layers: ls, Op: *op, ClampApprox: *approx}
+	if *op == vectors.OpAdd {
+		opts.Scale = *scale
+		if *scale == 0 {
+			return errors.New("--scale 0 exports a zero vector")
+		}
+	} else if *scale != 1 {
+		return errors.New("--scale applies to add only")
+	}
+	if err := vectors.ExportGGUF(set, *out, opts); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: control vector, layers %v, %s\n", *out, ls, describeExport(opts))
+	return nil
+}
+
+func describeExport(o vectors.ExportOptions) string {
+	if o.Op == vectors.OpClamp {
+		return "clamp approximated by c = z̄ − mean_proj_without"
+	}
+	return "add with c = " + strconv.FormatFloat(o.Scale, 'g', -1, 64)
+}
+
+func runVectorsImportGGUF(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("vectors import-gguf", "--in VEC.gguf --out VEC.safetensors", stderr)
+	in := fs.String("in", "", "GGUF control vector (llama.cpp, repeng, or gosteer export-gguf)")
+	out := fs.String("out", "", "vector file to write")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "steer vectors import-gguf: --in and --out are required")
+		fs.Usage()
+		return errUsage
+	}
+	set, err := vectors.ImportGGUF(*in)
+	if err != nil {
+		return err
+	}
+	if err := set.Save(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d layers %v × %d (method %s, model hint %q); steer with %s@L:add (c = the file's norm per layer)\n",
+		*out, len(set.Layers), set.LayerIDs(), set.Hidden, set.Method, set.ModelHint, *out)
+	return nil
+}
+
+// infoJSON is the --json form of `steer vectors info`.
+type infoJSON struct {
+	File          string      `json:"file"`
+	ModelHint     string      `json:"model_hint"`
+	Method        string      `json:"method"`
+	InstructionID string      `json:"instruction_id"`
+	Hidden        int         `json:"hidden_size"`
+	NumLayers     int         `json:"num_layers"`
+	NPairs        int         `json:"n_pairs"`
+	Layer         *int        `json:"layer"`
+	Layers        []infoLayer `json:"layers"`
+}
+
+type infoLayer struct {
+	Layer           int      `json:"layer"`
+	Norm            *float64 `json:"norm"`
+	ZBar            *float64 `json:"zbar"`
+	MeanProjWithout *float64 `json:"mean_proj_without"`
+	Coef            *float64 `json:"coef"`
+	CosNext         *float64 `json:"cos_next"`
+}
+
+func optF(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+func runVectorsInfo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("vectors info", "[--json] [--cosines] FILE", stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	cos := fs.Bool("cosines", false, "also print the cosine similarity between the layers' directions")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "steer vectors info: give one vector file")
+		fs.Usage()
+		return errUsage
+	}
+	path := fs.Arg(0)
+	s, err := vectors.Load(path)
+	if err != nil {
+		return err
+	}
+	info := infoJSON{File: path, ModelHint: s.ModelHint, Method: s.Method, InstructionID: s.InstructionID,
+		Hidden: s.Hidden, NumLayers: s.NumLayers, NPairs: s.NPairs}
+	if s.Best >= 0 {
+		b := s.Best
+		info.Layer = &b
+	}
+	for i, l := range s.Layers {
+		il := infoLayer{Layer: l.Layer, Norm: optF(l.Norm), ZBar: optF(l.ZBar), MeanProjWithout: optF(l.MeanProjWithout), Coef: optF(l.Coef)}
+		if i+1 < len(s.Layers) {
+			il.CosNext = optF(vectors.Cosine(l.U, s.Layers[i+1].U))
+		}
+		info.Layers = append(info.Layers, il)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(info)
+	}
+	fmt.Fprintf(stdout, "file         %s\nmodel hint   %s\nmethod       %s\ninstruction  %s\nhidden size  %d\nmodel layers %d\npairs        %d\n",
+		path, s.ModelHint, s.Method, s.InstructionID, s.Hidden, s.NumLayers, s.NPairs)
+	if s.Best >= 0 {
+		fmt.Fprintf(stdout, "layer        %d (layer of choice)\n", s.Best)
+	}
+	fmt.Fprintln(stdout)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "layer\t‖v‖\tz̄\tmean proj without\tcoef\tcos(next layer)\t")
+	f := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*p, 'g', 5, 64)
+	}
+	for _, l := range info.Layers {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t\n", l.Layer, f(l.Norm), f(l.ZBar), f(l.MeanProjWithout), f(l.Coef), f(l.CosNext))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if *cos {
+		m := s.LayerCosines()
+		ids := s.LayerIDs()
+		sort.Ints(ids)
+		fmt.Fprintln(stdout, "\ncosine similarity between layers")
+		tw := tabwriter.NewWriter(stdout, 0, 0, 1, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "\t")
+		for _, l := range ids {
+			fmt.Fprintf(tw, "%d\t", l)
+		}
+		fmt.Fprintln(tw)
+		for i, row := range m {
+			fmt.Fprintf(tw, "%d\t", ids[i])
+			for _, c := range row {
+				fmt.Fprintf(tw, "%.3f\t", c)
+			}
+			fmt.Fprintln(tw)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+func runVectorsPairs(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("vectors pairs", "--out PAIRS.jsonl (--paper FILE | --queries FILE --ids ID,ID [--per-query N] [--seed S] [--kwargs JSON]) [--instruction ID] [--limit N]", stderr)
+	out := fs.String("out", "", "JSONL pair file to write")
+	paper := fs.String("paper", "", "a single-instruction file of the paper (prompt / prompt_without_instruction), e.g. ifeval_single_instr_format.jsonl")
+	queries := fs.String("queries", "", "base queries: the paper's ifeval_wo_instructions.jsonl, or a text file with one query per line")
+	ids := fs.String("ids", "", "with --queries: comma-separated IFEval instruction ids to phrase (\"all\" for every id gosteer can phrase)")
+	perQuery := fs.Int("per-query", 1, "with --queries: pairs per query and instruction (different wording and kwargs)")
+	seed := fs.Uint64("seed", 1, "with --queries: seed of the wording and kwargs draws")
+	kwargs := fs.String("kwargs", "", `with --queries: JSON object of fixed kwargs, e.g. {"keywords":["owl"]}`)
+	instruction := fs.String("instruction", "", "keep only pairs of this instruction id")
+	limit := fs.Int("limit", 0, "keep at most N pairs (0: all)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || (*paper == "") == (*queries == "") || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "steer vectors pairs: give --out and exactly one of --paper or --queries")
+		fs.Usage()
+		return errUsage
+	}
+	var ps []pairs.Pair
+	if *paper != "" {
+		var err error
+		if ps, err = pairs.LoadPaperPairs(*paper); err != nil {
+			return err
+		}
+	} else {
+		if *ids == "" {
+			return errors.New("--queries needs --ids")
+		}
+		qs, err := readQueries(*queries)
+		if err != nil {
+			return err
+		}
+		opts := pairs.BuildOptions{PerQuery: *perQuery, Seed: *seed}
+		if *ids == "all" {
+			opts.IDs = pairs.InstructionIDs()
+		} else {
+			opts.IDs = strings.Split(*ids, ",")
+		}
+		if *kwargs != "" {
+			if err := json.Unmarshal([]byte(*kwargs), &opts.Kwargs); err != nil {
+				return fmt.Errorf("--kwargs: want a JSON object: %w", err)
+			}
+		}
+		if ps, err = pairs.Build(qs, opts); err != nil {
+			return err
+		}
+	}
+	if *instruction != "" {
+		ps = pairs.ByInstruction(ps)[*instruction]
+	}
+	// Identical prompts carry no direction; the paper's test files have a few.
+	kept := ps[:0]
+	for _, p := range ps {
+		if p.Validate() == nil {
+			kept = append(kept, p)
+		}
+	}
+	dropped := len(ps) - len(kept)
+	ps = kept
+	if *limit > 0 && len(ps) > *limit {
+		ps = ps[:*limit]
+	}
+	if len(ps) == 0 {
+		return errors.New("no pairs to write")
+	}
+	if err := pairs.Save(*out, ps); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d pairs of %s", *out, len(ps), strings.Join(pairs.IDs(ps), ", "))
+	if dropped > 0 {
+		fmt.Fprintf(stdout, " (%d pairs with identical prompts dropped)", dropped)
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+// readQueries reads base queries: the paper's ifeval_wo_instructions.jsonl
+// (recognized by its .jsonl extension) or one query per line.
+func readQueries(path string) ([]string, error) {
+	if strings.HasSuffix(path, ".jsonl") {
+		bq, err := pairs.LoadBaseQueries(path)
+		if err != nil {
+			return nil, err
+		}
+		return pairs.Queries(bq), nil
+	}
+	return pairs.LoadWords(path)
+}

@@ -1,0 +1,194 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+)
+
+// BenchOptions configures Bench.
+type BenchOptions struct {
+	Batches   []int // batch sizes, e.g. {1, 16}
+	PromptLen int   // prompt tokens per row
+	NewTokens int   // generated tokens per row (≥ 2)
+	// SteerLayer is where the steered runs add c·u (negative: NumLayers/2).
+	SteerLayer int
+	// Log receives progress lines (nil: none).
+	Log io.Writer
+}
+
+// BenchRow is one measured configuration.
+type BenchRow struct {
+	Batch          int     `json:"batch"`
+	Steered        bool    `json:"steered"`
+	PromptLen      int     `json:"prompt"`
+	NewTokens      int     `json:"new"`
+	PrefillTokPerS float64 `json:"prefill_tok_per_s"`
+	// DecodeMsPerStep is the time of one decode step for the whole batch.
+	DecodeMsPerStep float64 `json:"decode_ms_per_step"`
+	DecodeTokPerS   float64 `json:"decode_tok_per_s"`
+	// FloorRatio is DecodeMsPerStep / the memory-bandwidth floor.
+	FloorRatio float64 `json:"decode_over_floor"`
+}
+
+// BenchResult holds Bench's figures.
+type BenchResult struct {
+	Backend     string `json:"backend"`
+	DType       string `json:"dtype"`
+	WeightBytes int64  `json:"weight_bytes"`
+	// GraphFloorMs is the time of a compiled graph that reads every weight once;
+	// HostFloorMs is WeightBytes over the host memory read bandwidth measured in
+	// this process. FloorMs is the smaller: decode at batch 1 cannot beat it.
+	GraphFloorMs float64    `json:"graph_floor_ms"`
+	HostFloorMs  float64    `json:"host_floor_ms"`
+	FloorMs      float64    `json:"floor_ms"`
+	Rows         []BenchRow `json:"rows"`
+}
+
+// Bench measures prefill throughput and decode latency, unsteered and with
+// one add operator, for each batch size, next to the memory-bandwidth floor.
+// Each configuration runs once to compile, then once measured.
+func Bench(m *Model, opts BenchOptions) (res *BenchResult, err error) {
+	defer recoverTo(&err, "bench")
+	cfg := m.Config
+	if opts.NewTokens < 2 || opts.PromptLen < 1 || len(opts.Batches) == 0 {
+		return nil, errors.New("bench: need NewTokens ≥ 2, PromptLen ≥ 1 and at least one batch size")
+	}
+	logf := func(format string, args ...any) {
+		if opts.Log != nil {
+			fmt.Fprintf(opts.Log, format+"\n", args...)
+		}
+	}
+	res = &BenchResult{Backend: m.backend.Name(), DType: m.dtype.String(), WeightBytes: m.WeightBytes()}
+	res.GraphFloorMs, err = m.graphFloor()
+	if err != nil {
+		return nil, fmt.Errorf("bench: floor: %w", err)
+	}
+	res.HostFloorMs = float64(res.WeightBytes) / hostReadBandwidth() * 1e3
+	res.FloorMs = math.Min(res.GraphFloorMs, res.HostFloorMs)
+	logf("weights %.1f MB (%s); floor: graph %.2f ms, host %.2f ms", float64(res.WeightBytes)/1e6, res.DType, res.GraphFloorMs, res.HostFloorMs)
+
+	layer := opts.SteerLayer
+	if layer < 0 {
+		layer = cfg.NumLayers / 2
+	}
+	u := make([]float32, cfg.HiddenSize)
+	for i := range u {
+		u[i] = float32(math.Sin(float64(i+1))) / float32(math.Sqrt(float64(cfg.HiddenSize)/2))
+	}
+	for _, B := range opts.Batches {
+		prompts := make([][]int, B)
+		for b := range prompts {
+			prompts[b] = make([]int, opts.PromptLen)
+			for t := range prompts[b] {
+				prompts[b][t] = (b*7919 + t*104729 + 13) % cfg.VocabSize
+			}
+		}
+		for _, steered := range []bool{false, true} {
+			var steer []SteerOp
+			if steered {
+				steer = []SteerOp{{Layer: layer, Kind: OpAdd, U: u, C: 4}}
+			}
+			row := BenchRow{Batch: B, Steered: steered, PromptLen: opts.PromptLen, NewTokens: opts.NewTokens}
+			for rep := 0; rep < 2; rep++ { // first run compiles
+				var first, last time.Time
+				start := time.Now()
+				_, err := m.Generate(prompts, GenerateOptions{MaxNewTokens: opts.NewTokens, Greedy: true, Steer: steer,
+					OnToken: func(r, step, id int) {
+						if r != 0 {
+							return
+						}
+						if step == 0 {
+							first = time.Now()
+						}
+						last = time.Now()
+					}})
+				if err != nil {
+					return nil, fmt.Errorf("bench: batch %d: %w", B, err)
+				}
+				row.PrefillTokPerS = float64(B*opts.PromptLen) / first.Sub(start).Seconds()
+				row.DecodeMsPerStep = last.Sub(first).Seconds() * 1e3 / float64(opts.NewTokens-1)
+			}
+			row.DecodeTokPerS = float64(B) * 1e3 / row.DecodeMsPerStep
+			row.FloorRatio = row.DecodeMsPerStep / res.FloorMs
+			logf("batch %2d steered=%-5v prefill %9.1f tok/s  decode %8.2f ms/step (%8.1f tok/s)  decode/floor %.2f",
+				B, steered, row.PrefillTokPerS, row.DecodeMsPerStep, row.DecodeTokPerS, row.FloorRatio)
+			res.Rows = append(res.Rows, row)
+		}
+	}
+	return res, nil
+}
+
+// graphFloor times a compiled graph that reads every weight once (sum of
+// per-tensor maxima), best of 2 after a warm-up.
+func (m *Model) graphFloor() (float64, error) {
+	e, err := m.exec("floor", func(in []*Node) []*Node {
+		var total *Node
+		for _, w := range in {
+			s := ReduceAllMax(ConvertDType(w, dtypes.Float32))
+			if total == nil {
+				total = s
+			} else {
+				total = Add(total, s)
+			}
+		}
+		return []*Node{total}
+	})
+	if err != nil {
+		return 0, err
+	}
+	best := math.Inf(1)
+	for rep := 0; rep < 3; rep++ {
+		start := time.Now()
+		out, err := call(e, m.weightArgs()...)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := toFloat32(out[0]); err != nil { // waits for the result
+			return 0, err
+		}
+		finalizeAll(out)
+		if rep > 0 {
+			best = math.Min(best, time.Since(start).Seconds()*1e3)
+		}
+	}
+	return best, nil
+}
+
+// hostReadBandwidth measures how fast this process reads memory (bytes/s):
+// all cores stream a 256 MiB buffer through small cache-resident chunks;
+// best of 5.
+func hostReadBandwidth() float64 {
+	const size = 256 << 20
+	buf := make([]byte, size)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	best := 0.0
+	for rep := 0; rep < 5; rep++ {
+		var wg sync.WaitGroup
+		start := time.Now()
+		part := size / workers
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(lo, hi int) {
+				defer wg.Done()
+				scratch := make([]byte, 64<<10)
+				for off := lo; off < hi; off += len(scratch) {
+					copy(scratch, buf[off:min(off+len(scratch), hi)])
+				}
+			}(w*part, (w+1)*part)
+		}
+		wg.Wait()
+		best = math.Max(best, float64(size)/time.Since(start).Seconds())
+	}
+	return best
+}

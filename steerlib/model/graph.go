@@ -1,0 +1,368 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph DSL reads best unqualified
+)
+
+// WeightFn returns the graph node holding the weight with a canonical name
+// (see WeightShapes). Inference binds it to graph parameters fed from the
+// loaded checkpoint; a trainer can bind it to trainable variables and reuse
+// exactly the same forward code.
+type WeightFn func(name string) *Node
+
+// BlockHook is called with the residual stream after decoder block layer
+// (shape [B, T, D]) and returns the stream the next block reads. Use it to
+// capture activations (return x unchanged) or to steer them.
+type BlockHook func(layer int, x *Node) *Node
+
+// Weight names used by WeightFn. Per-layer names are prefixed "layers.<l>.".
+const (
+	WEmbed  = "embed"   // [V, D] token embeddings
+	WLMHead = "lm_head" // [V, D]; equal to embed for tied checkpoints
+	WNorm   = "norm"    // [D] final norm
+
+	WAttnNorm     = "attn_norm"      // [D] norm before attention (input_layernorm)
+	WAttnPostNorm = "attn_post_norm" // [D] Gemma: norm of the attention output
+	WMLPNorm      = "mlp_norm"       // [D] norm before the MLP
+	WMLPPostNorm  = "mlp_post_norm"  // [D] Gemma: norm of the MLP output
+	WQ, WK, WV    = "q", "k", "v"    // [H·hd, D], [KV·hd, D], [KV·hd, D]
+	WO            = "o"              // [D, H·hd]
+	WQNorm        = "q_norm"         // [hd] Qwen3 / Gemma 3
+	WKNorm        = "k_norm"         // [hd]
+	WGate, WUp    = "gate", "up"     // [I, D]
+	WDown         = "down"           // [D, I]
+	BiasSuffix    = "_bias"          // e.g. "q_bias" [H·hd]
+)
+
+// LayerWeight returns the canonical name of a per-layer weight.
+func LayerWeight(layer int, name string) string { return fmt.Sprintf("layers.%d.%s", layer, name) }
+
+// WeightShapes lists every weight the forward graph of cfg reads, by canonical
+// name, with its shape. Tied checkpoints have no lm_head entry.
+func WeightShapes(cfg *Config) map[string][]int {
+	D, I, hd := cfg.HiddenSize, cfg.IntermediateSize, cfg.HeadDim
+	qd, kvd := cfg.NumHeads*hd, cfg.NumKVHeads*hd
+	m := map[string][]int{WEmbed: {cfg.VocabSize, D}, WNorm: {D}}
+	if !cfg.TieEmbeddings {
+		m[WLMHead] = []int{cfg.VocabSize, D}
+	}
+	for l := 0; l < cfg.NumLayers; l++ {
+		add := func(n string, s ...int) { m[LayerWeight(l, n)] = s }
+		add(WAttnNorm, D)
+		add(WMLPNorm, D)
+		if cfg.GemmaNorms {
+			add(WAttnPostNorm, D)
+			add(WMLPPostNorm, D)
+		}
+		add(WQ, qd, D)
+		add(WK, kvd, D)
+		add(WV, kvd, D)
+		add(WO, D, qd)
+		if cfg.QKVBias {
+			add(WQ+BiasSuffix, qd)
+			add(WK+BiasSuffix, kvd)
+			add(WV+BiasSuffix, kvd)
+		}
+		if cfg.OutBias {
+			add(WO+BiasSuffix, D)
+		}
+		if cfg.QKNorm {
+			add(WQNorm, hd)
+			add(WKNorm, hd)
+		}
+		add(WGate, I, D)
+		add(WUp, I, D)
+		add(WDown, D, I)
+		if cfg.MLPBias {
+			add(WGate+BiasSuffix, I)
+			add(WUp+BiasSuffix, I)
+			add(WDown+BiasSuffix, D)
+		}
+	}
+	return m
+}
+
+// kvFn gives a block the keys, values ([B, KV, S, hd]) and boolean visibility
+// mask ([B, Tq, S]) its queries attend to, given this step's keys and values
+// ([B, KV, Tq, hd]). A full-sequence forward returns k and v themselves; a
+// KV-cached decode step writes them into the cache first.
+type kvFn func(layer int, k, v *Node) (keys, values, mask *Node)
+
+// ropeTables holds cos/sin ([B, T, 1, rotaryDim]) per layer type.
+type ropeTables map[string][2]*Node
+
+// newRopeTables computes cos and sin of positions·inv_freq for each layer
+// type, in float32 (as transformers does), converted to dtype.
+func newRopeTables(cfg *Config, positions *Node, dtype dtypes.DType) ropeTables {
+	g := positions.Graph()
+	B, T := positions.Shape().Dim(0), positions.Shape().Dim(1)
+	rd := cfg.RotaryDim()
+	pos := Reshape(ConvertDType(positions, dtypes.Float32), B, T, 1)
+	tables := ropeTables{}
+	for _, lt := range []string{"full_attention", "sliding_attention"} {
+		r := cfg.RoPE[lt]
+		invFreq := Reshape(Const(g, r.InvFreq(rd)), 1, 1, rd/2)
+		angle := Mul(pos, invFreq)                      // [B, T, rd/2]
+		angle = Concatenate([]*Node{angle, angle}, -1) // [B, T, rd]
+		angle = Reshape(angle, B, T, 1, rd)
+		tables[lt] = [2]*Node{ConvertDType(Cos(angle), dtype), ConvertDType(Sin(angle), dtype)}
+	}
+	return tables
+}
+
+// applyRoPE rotates the first rotaryDim features of x [B, T, N, hd] in the
+// non-interleaved (Hugging Face) layout: x·cos + rotate_half(x)·sin.
+func applyRoPE(x *Node, cs [2]*Node) *Node {
+	hd := x.Shape().Dim(-1)
+	rd := cs[0].Shape().Dim(-1)
+	xr, pass := x, (*Node)(nil)
+	if rd < hd {
+		xr = Slice(x, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, rd))
+		pass = Slice(x, AxisRange(), AxisRange(), AxisRange(), AxisRange(rd, hd))
+	}
+	x1 := Slice(xr, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, rd/2))
+	x2 := Slice(xr, AxisRange(), AxisRange(), AxisRange(), AxisRange(rd/2, rd))
+	rot := Concatenate([]*Node{Neg(x2), x1}, -1)
+	n := x.Shape().Dim(2)
+	cos := BroadcastToDims(cs[0], cs[0].Shape().Dim(0), cs[0].Shape().Dim(1), n, rd)
+	sin := BroadcastToDims(cs[1], cs[1].Shape().Dim(0), cs[1].Shape().Dim(1), n, rd)
+	y := Add(Mul(xr, cos), Mul(rot, sin))
+	if pass != nil {
+		y = Concatenate([]*Node{y, pass}, -1)
+	}
+	return y
+}
+
+// rmsNorm normalizes over the last axis in float32. Llama-style scales by w
+// after casting back; Gemma-style scales by (1+w) before casting back,
+// matching the respective transformers implementations.
+func rmsNorm(x, w *Node, eps float64, gemma bool) *Node {
+	dt := x.DType()
+	xf := ConvertDType(x, dtypes.Float32)
+	ms := ReduceAndKeep(Square(xf), ReduceMean, -1)
+	y := Mul(xf, Rsqrt(AddScalar(ms, eps)))
+	wb := func(v *Node) *Node { return ExpandLeftToRank(v, x.Rank()) }
+	if gemma {
+		scale := OnePlus(ConvertDType(w, dtypes.Float32))
+		return ConvertDType(Mul(y, wb(scale)), dt)
+	}
+	return Mul(wb(w), ConvertDType(y, dt))
+}
+
+// linear computes x·Wᵀ (+b) for x [..., in] and a Hugging Face weight [out, in].
+func linear(x, w, b *Node) *Node {
+	dims := x.Shape().Dimensions
+	in := dims[len(dims)-1]
+	rows := x.Shape().Size() / in
+	y := DotGeneral(Reshape(x, rows, in), []int{1}, nil, w, []int{1}, nil)
+	if b != nil {
+		y = Add(y, ExpandLeftToRank(b, 2))
+	}
+	out := append(append([]int{}, dims[:len(dims)-1]...), w.Shape().Dim(0))
+	return Reshape(y, out...)
+}
+
+// geluTanh is GELU with the tanh approximation (gelu_pytorch_tanh).
+func geluTanh(x *Node) *Node {
+	c := math.Sqrt(2 / math.Pi)
+	inner := MulScalar(Add(x, MulScalar(Mul(x, Square(x)), 0.044715)), c)
+	return Mul(MulScalar(x, 0.5), OnePlus(Tanh(inner)))
+}
+
+func softcap(x *Node, cap float64) *Node {
+	return MulScalar(Tanh(DivScalar(x, cap)), cap)
+}
+
+// optional returns the named weight when cond holds, else nil.
+func optional(w WeightFn, cond bool, name string) *Node {
+	if !cond {
+		return nil
+	}
+	return w(name)
+}
+
+// attentionBlock computes self-attention of block l on the normed input h [B, T, D].
+func attentionBlock(cfg *Config, w WeightFn, l int, h *Node, rope ropeTables, kv kvFn) *Node {
+	B, T := h.Shape().Dim(0), h.Shape().Dim(1)
+	H, KV, hd := cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim
+	G := H / KV
+	lw := func(n string) *Node { return w(LayerWeight(l, n)) }
+	q := linear(h, lw(WQ), optional(w, cfg.QKVBias, LayerWeight(l, WQ+BiasSuffix)))
+	k := linear(h, lw(WK), optional(w, cfg.QKVBias, LayerWeight(l, WK+BiasSuffix)))
+	v := linear(h, lw(WV), optional(w, cfg.QKVBias, LayerWeight(l, WV+BiasSuffix)))
+	q = Reshape(q, B, T, H, hd)
+	k = Reshape(k, B, T, KV, hd)
+	v = Reshape(v, B, T, KV, hd)
+	if cfg.QKNorm {
+		q = rmsNorm(q, lw(WQNorm), cfg.RMSNormEps, cfg.GemmaNorms)
+		k = rmsNorm(k, lw(WKNorm), cfg.RMSNormEps, cfg.GemmaNorms)
+	}
+	lt := "full_attention"
+	if cfg.Window(l) > 0 {
+		lt = "sliding_attention"
+	}
+	q = applyRoPE(q, rope[lt])
+	k = applyRoPE(k, rope[lt])
+	q = TransposeAllAxes(q, 0, 2, 1, 3) // [B, H, T, hd]
+	k = TransposeAllAxes(k, 0, 2, 1, 3) // [B, KV, T, hd]
+	v = TransposeAllAxes(v, 0, 2, 1, 3)
+
+	keys, values, mask := kv(l, k, v)
+	S := keys.Shape().Dim(2)
+	// Query head h uses key head h/G: group the G query heads of each KV head.
+	qg := Reshape(q, B*KV, G*T, hd)
+	kg := Reshape(keys, B*KV, S, hd)
+	vg := Reshape(values, B*KV, S, hd)
+	scores := DotGeneral(qg, []int{2}, []int{0}, kg, []int{2}, []int{0}) // [B·KV, G·T, S]
+	scores = MulScalar(ConvertDType(scores, dtypes.Float32), cfg.AttnScale)
+	if cfg.AttnSoftcap > 0 {
+		scores = softcap(scores, cfg.AttnSoftcap)
+	}
+	scores = Reshape(scores, B, H, T, S)
+	visible := BroadcastToDims(Reshape(mask, B, 1, T, S), B, H, T, S)
+	// A large finite negative keeps fully masked rows (left padding) finite.
+	scores = Where(visible, scores, Scalar(h.Graph(), dtypes.Float32, -1e30))
+	probs := ConvertDType(Softmax(scores, -1), h.DType())
+	out := DotGeneral(Reshape(probs, B*KV, G*T, S), []int{2}, []int{0}, vg, []int{1}, []int{0}) // [B·KV, G·T, hd]
+	out = TransposeAllAxes(Reshape(out, B, H, T, hd), 0, 2, 1, 3)
+	out = Reshape(out, B, T, H*hd)
+	return linear(out, lw(WO), optional(w, cfg.OutBias, LayerWeight(l, WO+BiasSuffix)))
+}
+
+// mlpBlock is the gated MLP down(act(gate(h)) · up(h)).
+func mlpBlock(cfg *Config, w WeightFn, l int, h *Node) *Node {
+	lw := func(n string) *Node { return w(LayerWeight(l, n)) }
+	gate := linear(h, lw(WGate), optional(w, cfg.MLPBias, LayerWeight(l, WGate+BiasSuffix)))
+	up := linear(h, lw(WUp), optional(w, cfg.MLPBias, LayerWeight(l, WUp+BiasSuffix)))
+	if cfg.Activation == "gelu_tanh" {
+		gate = geluTanh(gate)
+	} else {
+		gate = Mul(gate, Sigmoid(gate))
+	}
+	return linear(Mul(gate, up), lw(WDown), optional(w, cfg.MLPBias, LayerWeight(l, WDown+BiasSuffix)))
+}
+
+// decoderBlock is one pre-norm transformer block; Gemma adds post-norms on
+// both branches.
+func decoderBlock(cfg *Config, w WeightFn, l int, x *Node, rope ropeTables, kv kvFn) *Node {
+	lw := func(n string) *Node { return w(LayerWeight(l, n)) }
+	eps, gemma := cfg.RMSNormEps, cfg.GemmaNorms
+	a := attentionBlock(cfg, w, l, rmsNorm(x, lw(WAttnNorm), eps, gemma), rope, kv)
+	if gemma {
+		a = rmsNorm(a, lw(WAttnPostNorm), eps, true)
+	}
+	x = Add(x, a)
+	m := mlpBlock(cfg, w, l, rmsNorm(x, lw(WMLPNorm), eps, gemma))
+	if gemma {
+		m = rmsNorm(m, lw(WMLPPostNorm), eps, true)
+	}
+	return Add(x, m)
+}
+
+// embed looks up token ids [B, T] (int32) and applies Gemma's √D scale.
+func embed(cfg *Config, w WeightFn, ids *Node) *Node {
+	x := Gather(w(WEmbed), ExpandAxes(ids, -1))
+	if cfg.GemmaNorms {
+		// transformers rounds √D to the activation dtype first.
+		x = Mul(x, Scalar(x.Graph(), x.DType(), math.Sqrt(float64(cfg.HiddenSize))))
+	}
+	return x
+}
+
+// lmHead applies the final norm, the output projection and the optional
+// final soft-capping to x [..., D], returning float32 logits [..., V].
+func lmHead(cfg *Config, w WeightFn, x *Node) *Node {
+	return lmHeadChunked(cfg, w, x, 0)
+}
+
+// lmHeadChunked is lmHead with the vocabulary split into chunks of at most
+// chunk rows (0: one product). On the pure-Go backend a matrix-vector product
+// below ~4M multiply-adds runs a streaming kernel, while larger ones repack the
+// whole weight matrix on every call; decode steps with few rows use chunks.
+func lmHeadChunked(cfg *Config, w WeightFn, x *Node, chunk int) *Node {
+	x = rmsNorm(x, w(WNorm), cfg.RMSNormEps, cfg.GemmaNorms)
+	head := WLMHead
+	if cfg.TieEmbeddings {
+		head = WEmbed
+	}
+	W := w(head)
+	V := W.Shape().Dim(0)
+	var logits *Node
+	if chunk <= 0 || chunk >= V {
+		logits = linear(x, W, nil)
+	} else {
+		var parts []*Node
+		for lo := 0; lo < V; lo += chunk {
+			hi := min(lo+chunk, V)
+			parts = append(parts, linear(x, Slice(W, AxisRange(lo, hi), AxisRange()), nil))
+		}
+		logits = Concatenate(parts, -1)
+	}
+	logits = ConvertDType(logits, dtypes.Float32)
+	if cfg.FinalSoftcap > 0 {
+		logits = softcap(logits, cfg.FinalSoftcap)
+	}
+	return logits
+}
+
+// causalMask returns the boolean visibility [B, T, T] of key j from query i:
+// the key is a real token (mask==1), j ≤ i, and, for a sliding layer, i−j < window.
+func causalMask(mask *Node, window int) *Node {
+	g := mask.Graph()
+	B, T := mask.Shape().Dim(0), mask.Shape().Dim(1)
+	qi := Iota(g, shapesI32(T, T), 0)
+	kj := Iota(g, shapesI32(T, T), 1)
+	vis := LessOrEqual(kj, qi)
+	if window > 0 {
+		vis = and(vis, LessThan(Sub(qi, kj), Scalar(g, dtypes.Int32, window)))
+	}
+	real := Equal(Reshape(mask, B, 1, T), Scalar(g, dtypes.Int32, 1))
+	return and(BroadcastToDims(Reshape(vis, 1, T, T), B, T, T), BroadcastToDims(real, B, T, T))
+}
+
+// ForwardGraph builds the forward pass of cfg over a full (padded) batch:
+// ids, positions and mask are int32 [B, T] (mask 1 for tokens, 0 for padding;
+// nil positions means 0..T-1, nil mask means no padding). hook, if not nil,
+// sees and may replace the residual stream after every block. It returns
+// float32 logits [B, T, V].
+//
+// This is the function a trainer calls with weights bound to variables: the
+// inference runtime uses the same blocks.
+func ForwardGraph(cfg *Config, w WeightFn, ids, positions, mask *Node, hook BlockHook) *Node {
+	x := ForwardResidual(cfg, w, ids, positions, mask, hook)
+	return lmHead(cfg, w, x)
+}
+
+// ForwardResidual is ForwardGraph without the final norm and output
+// projection: it returns the residual stream after the last block [B, T, D].
+func ForwardResidual(cfg *Config, w WeightFn, ids, positions, mask *Node, hook BlockHook) *Node {
+	g := ids.Graph()
+	B, T := ids.Shape().Dim(0), ids.Shape().Dim(1)
+	if positions == nil {
+		positions = BroadcastToDims(Iota(g, shapesI32(1, T), 1), B, T)
+	}
+	if mask == nil {
+		mask = Ones(g, shapesI32(B, T))
+	}
+	x := embed(cfg, w, ids)
+	rope := newRopeTables(cfg, positions, x.DType())
+	masks := map[int]*Node{}
+	kv := func(l int, k, v *Node) (*Node, *Node, *Node) {
+		win := cfg.Window(l)
+		if masks[win] == nil {
+			masks[win] = causalMask(mask, win)
+		}
+		return k, v, masks[win]
+	}
+	for l := 0; l < cfg.NumLayers; l++ {
+		x = decoderBlock(cfg, w, l, x, rope, kv)
+		if hook != nil {
+			x = hook(l, x)
+		}
+	}
+	return x
+}

@@ -1,0 +1,515 @@
+package tinyif
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	gmodel "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/gosteer/gosteer/steerlib/backend"
+	"github.com/gosteer/gosteer/steerlib/model"
+)
+
+// TrainOptions configures Train. The zero value of a field means its default
+// (see DefaultTrainOptions).
+type TrainOptions struct {
+	OutDir        string  // model folder written at the end (HF layout)
+	CheckpointDir string  // GoMLX checkpoints for resuming; default OutDir/checkpoints
+	Steps         int     // total optimizer steps
+	BatchSize     int     // sequences per step
+	LearningRate  float64 // peak learning rate
+	WarmupSteps   int     // linear warm-up, then cosine decay to 10%
+	WeightDecay   float64 // AdamW decoupled weight decay
+	Seed          uint64  // seeds corpus, tokenizer corpus, weights and batches
+	Arch          Arch
+	Merges        int    // BPE merges
+	MaxLen        int    // longest training sequence in tokens
+	SaveEvery     int    // checkpoint every this many steps
+	Backend       string // GoMLX backend config ("" = $GOMLX_BACKEND or "go")
+	Progress      io.Writer
+	// Command is recorded in training.json next to the model.
+	Command string
+}
+
+// DefaultTrainOptions returns the settings the embedded model was trained with.
+func DefaultTrainOptions() TrainOptions {
+	return TrainOptions{
+		Steps:        1200,
+		BatchSize:    32,
+		LearningRate: 3e-3,
+		WarmupSteps:  60,
+		WeightDecay:  0.01,
+		Seed:         1,
+		Arch:         DefaultArch,
+		Merges:       1500,
+		MaxLen:       128,
+		SaveEvery:    100,
+	}
+}
+
+func (o *TrainOptions) fill() {
+	d := DefaultTrainOptions()
+	if o.Steps == 0 {
+		o.Steps = d.Steps
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = d.BatchSize
+	}
+	if o.LearningRate == 0 {
+		o.LearningRate = d.LearningRate
+	}
+	if o.WarmupSteps == 0 {
+		o.WarmupSteps = min(d.WarmupSteps, max(1, o.Steps/10))
+	}
+	if o.WeightDecay == 0 {
+		o.WeightDecay = d.WeightDecay
+	}
+	if o.Seed == 0 {
+		o.Seed = d.Seed
+	}
+	if o.Arch == (Arch{}) {
+		o.Arch = d.Arch
+	}
+	if o.Merges == 0 {
+		o.Merges = d.Merges
+	}
+	if o.MaxLen == 0 {
+		o.MaxLen = d.MaxLen
+	}
+	if o.SaveEvery == 0 {
+		o.SaveEvery = d.SaveEvery
+	}
+	if o.CheckpointDir == "" {
+		o.CheckpointDir = filepath.Join(o.OutDir, "checkpoints")
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+}
+
+// LearningRateAt returns the learning rate of step (0-based): linear warm-up
+// to peak, then cosine decay to 10% of peak at the last step.
+func LearningRateAt(step, steps, warmup int, peak float64) float64 {
+	if step < warmup {
+		return peak * float64(step+1) / float64(warmup)
+	}
+	frac := float64(step-warmup) / float64(max(1, steps-warmup))
+	return peak * (0.1 + 0.9*0.5*(1+math.Cos(math.Pi*frac)))
+}
+
+// TrainResult summarizes a finished training run.
+type TrainResult struct {
+	Steps      int       `json:"steps"`
+	FinalLoss  float64   `json:"final_loss"` // mean loss over the last 20 steps
+	Seconds    float64   `json:"seconds"`    // wall time of this invocation
+	Params     int       `json:"params"`
+	Backend    string    `json:"backend"`
+	Command    string    `json:"command"`
+	Options    TrainOpts `json:"options"`
+	Tokens     int       `json:"tokens_per_step_max"`
+	ResumedAt  int       `json:"resumed_at_step"`
+	FinishedAt string    `json:"finished_at"`
+}
+
+// TrainOpts is the JSON-recordable subset of TrainOptions.
+type TrainOpts struct {
+	Steps        int     `json:"steps"`
+	BatchSize    int     `json:"batch_size"`
+	LearningRate float64 `json:"learning_rate"`
+	WarmupSteps  int     `json:"warmup_steps"`
+	WeightDecay  float64 `json:"weight_decay"`
+	Seed         uint64  `json:"seed"`
+	Arch         Arch    `json:"arch"`
+	Merges       int     `json:"merges"`
+	MaxLen       int     `json:"max_len"`
+}
+
+// Batch is one padded training batch (right padding).
+type Batch struct {
+	IDs     [][]int32   // [B][T] inputs
+	Mask    [][]int32   // 1 for real tokens
+	Targets [][]int32   // next token
+	Weights [][]float32 // 1 where the target is part of the answer (incl. <|im_end|>)
+}
+
+// EncodeExample returns the token ids of a chat-formatted example and the
+// number of prompt tokens (the answer starts there).
+func EncodeExample(tok *BPE, ex Example) (ids []int, promptLen int, err error) {
+	prompt, err := tok.Encode(RenderChat(ex.Prompt))
+	if err != nil {
+		return nil, 0, err
+	}
+	full, err := tok.Encode(RenderChat(ex.Prompt) + ex.Answer + TokImEnd)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(full) < len(prompt) || !equalInts(full[:len(prompt)], prompt) {
+		return nil, 0, fmt.Errorf("tinyif: prompt tokens are not a prefix of the example's tokens for %q", ex.Prompt)
+	}
+	return full, len(prompt), nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// MakeBatch draws batch number step of a training run deterministically from
+// seed: the same (seed, step) always gives the same batch. Sequences are
+// padded to a multiple of 32 tokens so few graph shapes are compiled.
+func MakeBatch(tok *BPE, seed uint64, step, batchSize, maxLen int) (*Batch, error) {
+	g := NewGenerator(seed*1_000_003 + uint64(step) + 17)
+	topics := Topics(SplitTrain)
+	type seq struct {
+		ids    []int
+		prompt int
+	}
+	var seqs []seq
+	T := 0
+	for len(seqs) < batchSize {
+		ex, err := g.TrainingExample(topics)
+		if err != nil {
+			return nil, err
+		}
+		ids, p, err := EncodeExample(tok, ex)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids)-1 > maxLen {
+			continue
+		}
+		seqs = append(seqs, seq{ids, p})
+		T = max(T, len(ids)-1)
+	}
+	T = min(maxLen, (T+31)/32*32)
+	pad := int32(tok.ID(TokEndOfText))
+	b := &Batch{}
+	for _, s := range seqs {
+		ids, mask, tgt := make([]int32, T), make([]int32, T), make([]int32, T)
+		w := make([]float32, T)
+		for i := range T {
+			ids[i], tgt[i] = pad, pad
+		}
+		for i := 0; i+1 < len(s.ids); i++ {
+			ids[i], mask[i], tgt[i] = int32(s.ids[i]), 1, int32(s.ids[i+1])
+			if i+1 >= s.prompt {
+				w[i] = 1
+			}
+		}
+		b.IDs, b.Mask, b.Targets, b.Weights = append(b.IDs, ids), append(b.Mask, mask), append(b.Targets, tgt), append(b.Weights, w)
+	}
+	return b, nil
+}
+
+// BuildTokenizer trains the tinyif tokenizer deterministically from seed.
+func BuildTokenizer(seed uint64, merges int) (*BPE, error) {
+	c, err := Corpus(seed+1_000, 8000)
+	if err != nil {
+		return nil, err
+	}
+	var texts []string
+	for _, e := range c {
+		texts = append(texts, e.Prompt, e.Answer)
+	}
+	return TrainBPE(texts, merges)
+}
+
+// maskedCrossEntropy is the mean next-token cross entropy over positions with
+// weight 1. logits [B,T,V] float32, targets [B,T] int32, weights [B,T] float32.
+func maskedCrossEntropy(logits, targets, weights *graph.Node) *graph.Node {
+	V := logits.Shape().Dim(-1)
+	logp := graph.LogSoftmax(logits, -1)
+	onehot := graph.OneHot(targets, V, dtypes.Float32)
+	nll := graph.Neg(graph.ReduceSum(graph.Mul(logp, onehot), -1)) // [B,T]
+	total := graph.ReduceAllSum(graph.Mul(nll, weights))
+	count := graph.Max(graph.ReduceAllSum(weights), graph.Scalar(logits.Graph(), dtypes.Float32, 1))
+	return graph.Div(total, count)
+}
+
+var rsqrtOnce sync.Once
+
+// registerRsqrtGradient gives GoMLX's Rsqrt (used by RMSNorm in
+// steerlib/model) a gradient, which GoMLX v0.28.0 lacks:
+// d(x^-½)/dx = -½·x^-3/2 = -½·y³ for y = x^-½.
+func registerRsqrtGradient() {
+	rsqrtOnce.Do(func() {
+		if _, ok := graph.VJPRegistration[graph.NodeTypeRsqrt]; ok {
+			return
+		}
+		graph.VJPRegistration[graph.NodeTypeRsqrt] = func(node *graph.Node, v []*graph.Node, _ shapes.Shape) []*graph.Node {
+			y3 := graph.Mul(node, graph.Square(node))
+			return []*graph.Node{graph.Mul(v[0], graph.MulScalar(y3, -0.5))}
+		}
+	})
+}
+
+// varName turns a canonical weight name into a variable name.
+func varName(canonical string) string { return strings.ReplaceAll(canonical, ".", "_") }
+
+// Train trains a tinyif model from scratch (or resumes from the checkpoints
+// in opts.CheckpointDir) and writes the model folder to opts.OutDir.
+func Train(opts TrainOptions) (res *TrainResult, err error) {
+	if opts.OutDir == "" {
+		return nil, errors.New("tinyif: train: no output directory")
+	}
+	opts.fill()
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("tinyif: train: %v", r)
+		}
+	}()
+	registerRsqrtGradient()
+	start := time.Now()
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("tinyif: train: %w", err)
+	}
+	fmt.Fprintf(opts.Progress, "tinyif: training tokenizer (%d merges)\n", opts.Merges)
+	tok, err := BuildTokenizer(opts.Seed, opts.Merges)
+	if err != nil {
+		return nil, err
+	}
+	if err := tok.WriteFiles(opts.OutDir, opts.Arch.MaxPositions); err != nil {
+		return nil, err
+	}
+	cfgJSON, err := opts.Arch.ConfigJSON(tok)
+	if err != nil {
+		return nil, err
+	}
+	genJSON, err := GenerationConfigJSON(tok)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := model.ParseConfig(cfgJSON)
+	if err != nil {
+		return nil, fmt.Errorf("tinyif: own config.json: %w", err)
+	}
+	be, err := backend.Shared(opts.Backend)
+	if err != nil {
+		return nil, err
+	}
+
+	store := gmodel.NewStore()
+	ckpt, err := checkpoint.Build(store).Dir(opts.CheckpointDir).Keep(2).Done()
+	if err != nil {
+		return nil, fmt.Errorf("tinyif: checkpoints in %s: %w", opts.CheckpointDir, err)
+	}
+	scope := store.RootScope().In("tinyif")
+	w0 := initWeights(cfg, opts.Seed)
+	shapes := model.WeightShapes(cfg)
+	vars := map[string]*gmodel.Variable{}
+	params := 0
+	for _, n := range weightNames(cfg) {
+		t := tensors.FromFlatDataAndDimensions(w0[n], shapes[n]...)
+		vars[n] = scope.VariableWithValue(varName(n), t)
+		params += len(w0[n])
+	}
+	stepVar := store.RootScope().In("tinyif_state").VariableWithValue("done_steps", int64(0)).SetTrainable(false)
+	doneSteps := int(stepVar.MustValue().Value().(int64))
+
+	opt := optimizer.Adam().WeightDecay(opts.WeightDecay).Betas(0.9, 0.98).Epsilon(1e-8).Done()
+	exec, err := gmodel.NewExec(be, store, func(s *gmodel.Scope, ids, mask, targets, weights, lr *graph.Node) *graph.Node {
+		g := ids.Graph()
+		w := func(name string) *graph.Node {
+			v, ok := vars[name]
+			if !ok {
+				panic(fmt.Sprintf("tinyif: forward asked for unknown weight %q", name))
+			}
+			return v.NodeValue(g)
+		}
+		logits := model.ForwardGraph(cfg, w, ids, nil, mask, nil)
+		loss := maskedCrossEntropy(logits, targets, weights)
+		optimizer.LearningRateVar(s, dtypes.Float32, opts.LearningRate).SetNodeValue(lr)
+		opt.UpdateGraph(s, g, loss)
+		stepVar.SetNodeValue(graph.AddScalar(stepVar.NodeValue(g), 1))
+		return loss
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tinyif: build training step: %w", err)
+	}
+	exec.SetMaxCache(8)
+
+	lossPath := filepath.Join(opts.OutDir, "loss.csv")
+	curve, err := readLossCSV(lossPath, doneSteps)
+	if err != nil {
+		return nil, err
+	}
+	if doneSteps > 0 {
+		fmt.Fprintf(opts.Progress, "tinyif: resuming at step %d from %s\n", doneSteps, opts.CheckpointDir)
+	}
+	fmt.Fprintf(opts.Progress, "tinyif: %d parameters, %d steps of %d sequences, backend %s\n",
+		params, opts.Steps, opts.BatchSize, backend.Describe(opts.Backend, be))
+	res = &TrainResult{Steps: opts.Steps, Params: params, Backend: backend.Resolve(opts.Backend), Command: opts.Command,
+		ResumedAt: doneSteps, Options: TrainOpts{opts.Steps, opts.BatchSize, opts.LearningRate, opts.WarmupSteps,
+			opts.WeightDecay, opts.Seed, opts.Arch, opts.Merges, opts.MaxLen}}
+	bar := newProgressBar(opts.Progress, opts.Steps, doneSteps)
+	for step := doneSteps; step < opts.Steps; step++ {
+		b, err := MakeBatch(tok, opts.Seed, step, opts.BatchSize, opts.MaxLen)
+		if err != nil {
+			return nil, err
+		}
+		res.Tokens = max(res.Tokens, len(b.IDs)*len(b.IDs[0]))
+		lr := LearningRateAt(step, opts.Steps, opts.WarmupSteps, opts.LearningRate)
+		out, err := exec.Exec(b.IDs, b.Mask, b.Targets, b.Weights, float32(lr))
+		if err != nil {
+			return nil, fmt.Errorf("tinyif: step %d: %w", step, err)
+		}
+		loss := float64(out[0].Value().(float32))
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return nil, fmt.Errorf("tinyif: step %d: loss is %v", step, loss)
+		}
+		curve = append(curve, lossPoint{step + 1, loss, lr, time.Since(start).Seconds()})
+		bar.update(step+1, loss)
+		if (step+1)%opts.SaveEvery == 0 || step+1 == opts.Steps {
+			if err := ckpt.Save(); err != nil {
+				return nil, fmt.Errorf("tinyif: save checkpoint: %w", err)
+			}
+			if err := writeLossCSV(lossPath, curve); err != nil {
+				return nil, err
+			}
+		}
+	}
+	bar.done()
+
+	weights := map[string][]float32{}
+	for n, v := range vars {
+		t, err := v.Value()
+		if err != nil {
+			return nil, fmt.Errorf("tinyif: read weight %s: %w", n, err)
+		}
+		weights[n] = tensors.MustCopyFlatData[float32](t)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	n := 0
+	for i := len(curve) - 1; i >= 0 && n < 20; i-- {
+		res.FinalLoss += curve[i].Loss
+		n++
+	}
+	if n > 0 {
+		res.FinalLoss /= float64(n)
+	}
+	res.FinishedAt = time.Now().UTC().Format(time.RFC3339)
+	meta := map[string]string{"format": "pt", "tinyif_steps": strconv.Itoa(opts.Steps),
+		"tinyif_final_loss": strconv.FormatFloat(res.FinalLoss, 'f', 4, 64)}
+	if err := writeModelDir(opts.OutDir, cfgJSON, genJSON, cfg, weights, meta); err != nil {
+		return nil, err
+	}
+	if err := writeLossCSV(lossPath, curve); err != nil {
+		return nil, err
+	}
+	info, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("tinyif: encode training.json: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(opts.OutDir, "training.json"), append(info, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("tinyif: write training.json: %w", err)
+	}
+	return res, nil
+}
+
+type lossPoint struct {
+	Step    int
+	Loss    float64
+	LR      float64
+	Elapsed float64
+}
+
+// readLossCSV reads the loss curve of earlier invocations, keeping steps ≤ upTo.
+func readLossCSV(path string, upTo int) ([]lossPoint, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) || upTo == 0 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tinyif: read %s: %w", path, err)
+	}
+	var out []lossPoint
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), ",")
+		if len(f) != 4 || f[0] == "step" {
+			continue
+		}
+		var p lossPoint
+		var e1, e2, e3, e4 error
+		p.Step, e1 = strconv.Atoi(f[0])
+		p.Loss, e2 = strconv.ParseFloat(f[1], 64)
+		p.LR, e3 = strconv.ParseFloat(f[2], 64)
+		p.Elapsed, e4 = strconv.ParseFloat(f[3], 64)
+		if err := errors.Join(e1, e2, e3, e4); err != nil {
+			return nil, fmt.Errorf("tinyif: %s: bad line %q: %w", path, sc.Text(), err)
+		}
+		if p.Step <= upTo {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// writeLossCSV writes the loss curve: step,loss,lr,elapsed_s.
+func writeLossCSV(path string, curve []lossPoint) error {
+	var b strings.Builder
+	b.WriteString("step,loss,lr,elapsed_s\n")
+	for _, p := range curve {
+		fmt.Fprintf(&b, "%d,%.5f,%.6g,%.1f\n", p.Step, p.Loss, p.LR, p.Elapsed)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("tinyif: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// progressBar prints one updating line: steps, loss, speed and ETA.
+type progressBar struct {
+	w           io.Writer
+	total, from int
+	start, last time.Time
+	avg         float64
+}
+
+func newProgressBar(w io.Writer, total, from int) *progressBar {
+	return &progressBar{w: w, total: total, from: from, start: time.Now()}
+}
+
+func (p *progressBar) update(step int, loss float64) {
+	if p.avg == 0 {
+		p.avg = loss
+	}
+	p.avg = 0.9*p.avg + 0.1*loss
+	now := time.Now()
+	if now.Sub(p.last) < time.Second && step != p.total {
+		return
+	}
+	p.last = now
+	const width = 30
+	filled := width * step / p.total
+	rate := float64(step-p.from) / now.Sub(p.start).Seconds()
+	eta := time.Duration(float64(p.total-step)/rate) * time.Second
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d loss %.4f (avg %.4f) %.2f steps/s ETA %s   ",
+		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), step, p.total, loss, p.avg, rate, eta.Round(time.Second))
+}
+
+func (p *progressBar) done() { fmt.Fprintln(p.w) }

@@ -1,0 +1,300 @@
+package vectors
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// GGUF control vectors (llama.cpp --control-vector, repeng export_gguf):
+//
+//	general.architecture       = "controlvector"
+//	controlvector.model_hint   = model type (string)
+//	controlvector.layer_count  = number of direction tensors (uint32)
+//	tensors direction.N        F32, one dimension of length n_embd, N ≥ 1
+//
+// llama.cpp adds direction.N to the output of block N (0-based), so gosteer
+// layer l maps to direction.l; block 0 has no GGUF equivalent (llama.cpp
+// rejects direction.0). llama.cpp rejects a file holding any other tensor, so
+// gosteer's own data travels as metadata: every native metadata entry is
+// stored as a string under "gosteer.", plus gosteer.op and
+// gosteer.export_coef.<l> (the coefficient c the direction was multiplied
+// by).
+//
+// A control vector is always added with a constant coefficient. "add" is
+// exported exactly: direction.l = fl32(c)·u in float32. "clamp" has no
+// llama.cpp equivalent; ExportGGUF refuses it unless ClampApprox is set, in
+// which case it exports the constant approximation
+//
+//	c_l = z̄_l − mean_proj_without_l
+//
+// i.e. clamp's per-token coefficient z̄ − x·u with x·u replaced by its mean
+// over the without-instruction prompts (at their last prompt token, where it
+// was measured). This matches clamp on average for prompts like those, not
+// token by token.
+
+// GGUF operations for ExportOptions.Op.
+const (
+	OpAdd   = "add"
+	OpClamp = "clamp"
+)
+
+// ExportOptions configures ExportGGUF.
+type ExportOptions struct {
+	// Layers to export (nil: every layer held). Layer 0 is an error.
+	Layers []int
+	// Op is OpAdd (default) or OpClamp.
+	Op string
+	// Scale is the add coefficient c (0 means 1).
+	Scale float64
+	// ClampApprox allows OpClamp, exported as the constant approximation
+	// described in the package documentation.
+	ClampApprox bool
+}
+
+// ErrLayerZero is returned when block 0 would be exported to GGUF.
+var ErrLayerZero = errors.New("layer 0 cannot be expressed as a GGUF control vector: llama.cpp numbers direction tensors from 1 (direction.N is added after block N) and rejects direction.0")
+
+// ExportGGUF writes the chosen layers of s as a GGUF control vector.
+func ExportGGUF(s *Set, path string, opts ExportOptions) error {
+	g, err := controlVectorGGUF(s, opts)
+	if err != nil {
+		return fmt.Errorf("export gguf %s: %w", path, err)
+	}
+	if err := writeGGUFFile(path, g); err != nil {
+		return fmt.Errorf("export gguf %s: %w", path, err)
+	}
+	return nil
+}
+
+func controlVectorGGUF(s *Set, opts ExportOptions) (*ggufFile, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	layers := opts.Layers
+	if layers == nil {
+		layers = s.LayerIDs()
+	}
+	if len(layers) == 0 {
+		return nil, errors.New("no layers to export")
+	}
+	layers = append([]int(nil), layers...)
+	sort.Ints(layers)
+	op := opts.Op
+	if op == "" {
+		op = OpAdd
+	}
+	scale := opts.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	if math.IsNaN(scale) || math.IsInf(scale, 0) {
+		return nil, fmt.Errorf("scale %v is not finite", scale)
+	}
+	opTag := op
+	switch op {
+	case OpAdd:
+	case OpClamp:
+		if !opts.ClampApprox {
+			return nil, errors.New("clamp has no llama.cpp equivalent (a control vector is added with a constant coefficient); export with add, or ask for the constant approximation c = z̄ − mean_proj_without (--clamp-approx)")
+		}
+		if opts.Scale != 0 {
+			return nil, errors.New("scale applies to add; the clamp approximation computes its own coefficient per layer")
+		}
+		opTag = "clamp_approx"
+	default:
+		return nil, fmt.Errorf("unknown op %q (want add or clamp)", op)
+	}
+	md := s.Metadata()
+	g := &ggufFile{Alignment: ggufDefaultAlignment}
+	g.KV = append(g.KV,
+		ggufKV{"general.architecture", ggufString, "controlvector"},
+		ggufKV{"controlvector.model_hint", ggufString, s.ModelHint},
+		ggufKV{"controlvector.layer_count", ggufUint32, uint32(len(layers))},
+		ggufKV{"gosteer.op", ggufString, opTag},
+	)
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		key := k
+		if !strings.HasPrefix(k, "gosteer.") {
+			key = "gosteer." + k
+		}
+		g.KV = append(g.KV, ggufKV{key, ggufString, md[k]})
+	}
+	seen := map[int]bool{}
+	for _, l := range layers {
+		if l == 0 {
+			return nil, ErrLayerZero
+		}
+		if seen[l] {
+			return nil, fmt.Errorf("layer %d listed twice", l)
+		}
+		seen[l] = true
+		ly, ok := s.Get(l)
+		if !ok {
+			return nil, fmt.Errorf("layer %d is not in the vector file (layers %v)", l, s.LayerIDs())
+		}
+		c := scale
+		if op == OpClamp {
+			if math.IsNaN(ly.ZBar) || math.IsNaN(ly.MeanProjWithout) {
+				return nil, fmt.Errorf("layer %d: the clamp approximation needs z̄ and the mean projection without the instruction, which this file lacks", l)
+			}
+			c = ly.ZBar - ly.MeanProjWithout
+		}
+		c32 := float32(c)
+		data := make([]byte, 4*len(ly.U))
+		for i, x := range ly.U {
+			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(c32*x))
+		}
+		g.KV = append(g.KV, ggufKV{fmt.Sprintf("gosteer.export_coef.%d", l), ggufString, fmtFloat(float64(c32))})
+		g.Tensors = append(g.Tensors, ggufTensor{
+			Name: fmt.Sprintf("%s%d", directionPrefix, l),
+			Dims: []uint64{uint64(len(ly.U))},
+			Type: ggmlTypeF32,
+			Data: data,
+		})
+	}
+	return g, nil
+}
+
+// ImportGGUF reads a GGUF control vector. Files written by ExportGGUF get
+// back all their statistics and directions (bit-exact when exported with
+// coefficient 1; otherwise direction/c rounded to float32), with Coef set to
+// the export coefficient. Other files (llama.cpp, repeng) give
+// u = d/‖d‖ and Coef = ‖d‖ per layer, Method "gguf" and unknown statistics,
+// so "add" with c = Coef reproduces the file.
+func ImportGGUF(path string) (*Set, error) {
+	g, err := readGGUFFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("import gguf %s: %w", path, err)
+	}
+	s, err := fromControlVector(g)
+	if err != nil {
+		return nil, fmt.Errorf("import gguf %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func fromControlVector(g *ggufFile) (*Set, error) {
+	if arch, ok := g.getString("general.architecture"); ok && arch != "controlvector" {
+		return nil, fmt.Errorf("general.architecture is %q, not \"controlvector\"", arch)
+	}
+	if len(g.Tensors) == 0 {
+		return nil, errors.New("no direction tensors")
+	}
+	dirs := map[int][]float32{}
+	n := 0
+	for _, t := range g.Tensors {
+		l, ok := parseLayerName(t.Name, directionPrefix)
+		if !ok {
+			return nil, fmt.Errorf("unexpected tensor %q: a control vector holds only direction.N tensors (llama.cpp rejects others)", t.Name)
+		}
+		if l == 0 {
+			return nil, fmt.Errorf("tensor direction.0: %w", ErrLayerZero)
+		}
+		if _, dup := dirs[l]; dup {
+			return nil, fmt.Errorf("tensor %s appears twice", t.Name)
+		}
+		if t.Type != ggmlTypeF32 || len(t.Dims) != 1 {
+			return nil, fmt.Errorf("tensor %s: want F32 with one dimension (ggml type 0), got type %d dims %v", t.Name, t.Type, t.Dims)
+		}
+		if n == 0 {
+			n = int(t.Dims[0])
+		}
+		if int(t.Dims[0]) != n || n == 0 {
+			return nil, fmt.Errorf("tensor %s: length %d, other directions have %d", t.Name, t.Dims[0], n)
+		}
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
+		}
+		if err := checkFinite(d); err != nil {
+			return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
+		}
+		dirs[l] = d
+	}
+	if format, _ := g.getString("gosteer.format"); format == FormatTag {
+		return fromGosteerGGUF(g, dirs)
+	}
+	hint, _ := g.getString("controlvector.model_hint")
+	s := &Set{ModelHint: hint, Method: MethodGGUF, Hidden: n, Best: -1}
+	for l, d := range dirs {
+		norm := Norm(d)
+		if norm == 0 {
+			return nil, fmt.Errorf("direction.%d is all zeros: no direction to steer along", l)
+		}
+		u := make([]float32, n)
+		for i, x := range d {
+			u[i] = float32(float64(x) / norm)
+		}
+		s.Layers = append(s.Layers, Layer{Layer: l, U: u, Norm: math.NaN(), ZBar: math.NaN(), MeanProjWithout: math.NaN(), Coef: norm})
+	}
+	sort.Slice(s.Layers, func(i, j int) bool { return s.Layers[i].Layer < s.Layers[j].Layer })
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fromGosteerGGUF rebuilds a Set from a file written by ExportGGUF.
+func fromGosteerGGUF(g *ggufFile, dirs map[int][]float32) (*Set, error) {
+	md := map[string]string{}
+	coefs := map[int]float64{}
+	for _, kv := range g.KV {
+		rest, ok := strings.CutPrefix(kv.Key, "gosteer.")
+		if !ok || kv.Key == "gosteer.op" {
+			continue
+		}
+		v, ok := kv.Value.(string)
+		if !ok {
+			return nil, fmt.Errorf("metadata %s: want a string", kv.Key)
+		}
+		if l, ok := parseLayerName(rest, "export_coef."); ok {
+			c, err := strconv.ParseFloat(v, 64)
+			if err != nil || c == 0 || math.IsNaN(c) || math.IsInf(c, 0) {
+				return nil, fmt.Errorf("metadata %s=%q: not a finite non-zero number", kv.Key, v)
+			}
+			coefs[l] = c
+			continue
+		}
+		if rest == "format" {
+			rest = "gosteer.format"
+		}
+		md[rest] = v
+	}
+	// Coef records the export coefficient; drop any older coef.<l>.
+	for k := range md {
+		if strings.HasPrefix(k, "coef.") {
+			delete(md, k)
+		}
+	}
+	for l, d := range dirs {
+		c, ok := coefs[l]
+		if !ok {
+			return nil, fmt.Errorf("gosteer.export_coef.%d missing", l)
+		}
+		if c != 1 {
+			for i, x := range d {
+				d[i] = float32(float64(x) / c)
+			}
+		}
+		md[fmt.Sprintf("coef.%d", l)] = fmtFloat(c)
+	}
+	// The file holds only the exported layers: the layer of choice may be gone.
+	if b, ok := md["layer"]; ok {
+		if l, err := strconv.Atoi(b); err == nil {
+			if _, held := dirs[l]; !held {
+				delete(md, "layer")
+			}
+		}
+	}
+	return buildSet(md, dirs)
+}

@@ -1,0 +1,238 @@
+package vectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/gosteer/gosteer/steerlib/model"
+	"github.com/gosteer/gosteer/steerlib/pairs"
+)
+
+// PairSource yields pairs one at a time and io.EOF after the last;
+// *pairs.Reader implements it.
+type PairSource interface {
+	Next() (pairs.Pair, error)
+}
+
+// SliceSource is a PairSource over a slice.
+type SliceSource struct {
+	Pairs []pairs.Pair
+	i     int
+}
+
+// Next implements PairSource.
+func (s *SliceSource) Next() (pairs.Pair, error) {
+	if s.i >= len(s.Pairs) {
+		return pairs.Pair{}, io.EOF
+	}
+	s.i++
+	return s.Pairs[s.i-1], nil
+}
+
+// Encoder turns a prompt (the user message) into the token ids the model
+// reads: normally the chat template with add_generation_prompt=true, then the
+// tokenizer (see ChatEncoder).
+type Encoder func(prompt string) ([]int, error)
+
+// CaptureFunc runs the model over token rows of different lengths and returns,
+// for every layer l, the residual stream after block l at each row's last
+// token: acts[l] is a row-major [len(rows), hidden] matrix.
+type CaptureFunc func(rows [][]int) (acts [][]float32, err error)
+
+// ModelCapture returns a CaptureFunc over a loaded model: rows are left
+// padded into one batch and every layer is captured at the last real token
+// in a single forward pass (no logits).
+func ModelCapture(m *model.Model) CaptureFunc {
+	all := make([]int, m.Config.NumLayers)
+	for i := range all {
+		all[i] = i
+	}
+	return func(rows [][]int) ([][]float32, error) {
+		b, err := model.LeftPad(rows, 0)
+		if err != nil {
+			return nil, err
+		}
+		res, err := m.Forward(b, model.ForwardOptions{Layers: all, At: model.LastToken, Logits: model.LogitsNone})
+		if err != nil {
+			return nil, err
+		}
+		acts := make([][]float32, len(all))
+		for l := range all {
+			acts[l] = res.Resid[l]
+		}
+		return acts, nil
+	}
+}
+
+// ExtractOptions configures Extract.
+type ExtractOptions struct {
+	// BatchSize is the number of pairs per forward pass (each pass runs
+	// 2·BatchSize prompts); memory is bounded by it. Default 8.
+	BatchSize int
+	// InstructionID keeps only pairs of this instruction. When empty, all
+	// pairs must share one instruction id.
+	InstructionID string
+	// Progress receives progress in pairs (nil: none); Total sizes it.
+	Progress Progress
+	Total    int
+	// StatePath, when set, receives the accumulator state every
+	// CheckpointEvery batches (default 16) and at the end, so an
+	// interrupted run can resume.
+	StatePath       string
+	CheckpointEvery int
+	// Resume skips the first acc.N matching pairs of the source, checking
+	// that they are the pairs the accumulator saw (same fingerprint).
+	// Without Resume, every pair of the source is added to acc (an update
+	// with more pairs).
+	Resume bool
+}
+
+// Extract streams pairs from src, encodes both prompts of each, captures the
+// last-token residual stream at every layer in batches and adds the
+// differences to acc. It stops at the end of src, at the first error, or
+// when ctx is cancelled (after saving the state when StatePath is set).
+func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder, capture CaptureFunc, opts ExtractOptions) (err error) {
+	bs := opts.BatchSize
+	if bs <= 0 {
+		bs = 8
+	}
+	every := opts.CheckpointEvery
+	if every <= 0 {
+		every = 16
+	}
+	prog := opts.Progress
+	if prog == nil {
+		prog = NoProgress{}
+	}
+	id := opts.InstructionID
+	if id == "" {
+		id = acc.InstructionID
+	}
+	// next returns the next pair of the chosen instruction.
+	next := func() (pairs.Pair, error) {
+		for {
+			p, err := src.Next()
+			if err != nil {
+				return p, err
+			}
+			if id == "" {
+				id = p.InstructionID
+			}
+			if p.InstructionID == id {
+				return p, nil
+			}
+			if opts.InstructionID == "" {
+				return p, fmt.Errorf("pairs of several instructions (%q, %q): a vector is computed for one instruction; choose one", id, p.InstructionID)
+			}
+		}
+	}
+	if opts.Resume && acc.N > 0 {
+		var fp [32]byte
+		for i := 0; i < acc.N; i++ {
+			p, err := next()
+			if err == io.EOF {
+				return fmt.Errorf("resume: the state holds %d pairs but the source has only %d", acc.N, i)
+			}
+			if err != nil {
+				return fmt.Errorf("resume: %w", err)
+			}
+			fp = chainFingerprint(fp, p.With, p.Without)
+		}
+		if fp != acc.Fingerprint {
+			return fmt.Errorf("resume: the first %d pairs of the source differ from those in the state (another dataset?)", acc.N)
+		}
+	}
+	if acc.InstructionID == "" {
+		acc.InstructionID = id
+	}
+	save := func() error {
+		if opts.StatePath == "" {
+			return nil
+		}
+		return acc.Save(opts.StatePath)
+	}
+	prog.Start("pairs", opts.Total)
+	prog.Set(acc.N)
+	defer prog.Finish()
+	batch := make([]pairs.Pair, 0, bs)
+	nb := 0
+	for done := false; !done; {
+		if err := ctx.Err(); err != nil {
+			if serr := save(); serr != nil {
+				return errors.Join(err, serr)
+			}
+			return err
+		}
+		batch = batch[:0]
+		for len(batch) < bs {
+			p, err := next()
+			if err == io.EOF {
+				done = true
+				break
+			}
+			if err != nil {
+				return err
+			}
+			batch = append(batch, p)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if err := addBatch(acc, batch, enc, capture); err != nil {
+			return fmt.Errorf("pairs %d..%d: %w", acc.N+1, acc.N+len(batch), err)
+		}
+		if acc.InstructionID == "" {
+			acc.InstructionID = id
+		}
+		prog.Set(acc.N)
+		if nb++; nb%every == 0 {
+			if err := save(); err != nil {
+				return err
+			}
+		}
+	}
+	return save()
+}
+
+// addBatch encodes and captures one batch and adds it to acc.
+func addBatch(acc *Accumulator, batch []pairs.Pair, enc Encoder, capture CaptureFunc) error {
+	n := len(batch)
+	rows := make([][]int, 2*n)
+	for i, p := range batch {
+		var err error
+		if rows[i], err = enc(p.With); err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+		if rows[n+i], err = enc(p.Without); err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+	}
+	acts, err := capture(rows)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	if len(acts) != acc.NumLayers {
+		return fmt.Errorf("capture returned %d layers, want %d", len(acts), acc.NumLayers)
+	}
+	D := acc.Hidden
+	for l := range acts {
+		if len(acts[l]) != 2*n*D {
+			return fmt.Errorf("capture: layer %d has %d values, want %d×%d", l, len(acts[l]), 2*n, D)
+		}
+	}
+	with := make([][]float32, acc.NumLayers)
+	without := make([][]float32, acc.NumLayers)
+	for i, p := range batch {
+		for l := range acts {
+			with[l] = acts[l][i*D : (i+1)*D]
+			without[l] = acts[l][(n+i)*D : (n+i+1)*D]
+		}
+		if err := acc.Add(with, without); err != nil {
+			return err
+		}
+		acc.Fingerprint = chainFingerprint(acc.Fingerprint, p.With, p.Without)
+	}
+	return nil
+}
