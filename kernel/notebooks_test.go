@@ -123,6 +123,33 @@ func TestSmokeNotebook(t *testing.T) {
 	}
 }
 
+// TestNotebooks executes every other notebook under notebooks/ through
+// `kernel run` and requires it to succeed (no error output, no "exit status N"
+// on stderr). 00_smoke.ipynb has its own, more detailed test.
+func TestNotebooks(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "notebooks", "*.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others []string
+	for _, p := range paths {
+		if filepath.Base(p) != "00_smoke.ipynb" {
+			others = append(others, p)
+		}
+	}
+	if len(others) == 0 {
+		t.Skip("no notebooks besides 00_smoke.ipynb")
+	}
+	requireNotebooks(t)
+	for _, p := range others {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			if _, err := runKernel(t, "run", "-out", t.TempDir(), p); err != nil {
+				t.Fatalf("kernel run: %v", err)
+			}
+		})
+	}
+}
+
 // TestFailingNotebooks checks that `kernel run` fails on the ways a GoNB cell
 // fails (GoNB itself reports no failure for a panic), with the executed copy
 // still written and every cell run.

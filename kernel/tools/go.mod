@@ -1,3 +1,9 @@
+// Tools for gosteer's notebooks, pinned: the GoNB kernel and the gopls and
+// goimports it calls. `go run ./kernel install` builds them with
+// `go install tool` into ~/.local/share/gosteer/bin. This is a separate module
+// so their dependencies stay out of gosteer's go.mod. Update a pin with
+// `go get -tool PACKAGE@VERSION` here; x/tools stays at the version gopls
+// v0.23.0 requires.
 module github.com/gosteer/gosteer/kernel/tools
 
 go 1.26.8

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/dlclark/regexp2"
 
@@ -24,7 +25,9 @@ type rewrite struct {
 	triggers string
 }
 
-func (r rewrite) apply(s string) (string, error) {
+// apply runs the rule on s. low, when not empty, is strings.ToLower of a text
+// that contains every pre-filter word s can contain.
+func (r rewrite) apply(s, low string) (string, error) {
 	if r.fn != nil {
 		return r.fn(s), nil
 	}
@@ -35,7 +38,9 @@ func (r rewrite) apply(s string) (string, error) {
 		return r.re.ReplaceAllString(s, r.repl), nil
 	}
 	if len(r.need) > 0 {
-		low := strings.ToLower(s)
+		if low == "" {
+			low = strings.ToLower(s)
+		}
 		found := false
 		for _, n := range r.need {
 			if strings.Contains(low, n) {
@@ -107,7 +112,7 @@ var (
 	}
 	punctuation = []rewrite{
 		finalPeriod(`])}>"'»”’ `, " "),
-		std(`([:,])([^\p{Nd}])`, " ${1} ${2}", ":,"),
+		{fn: splitColonComma},
 		std(`([:,])$`, " ${1} ", ":,"),
 		std(`\.{2,}`, " ${0} ", "."),
 		std(`[;@#$%&]`, " ${0} ", ";@#$%&"),
@@ -139,16 +144,40 @@ var (
 	}
 )
 
+// splitColonComma implements ([:,])([^\d]) -> " \1 \2" (Python's \d is
+// any decimal digit).
+func splitColonComma(s string) string {
+	if !strings.ContainsAny(s, ":,") {
+		return s
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(rs); i++ {
+		if (rs[i] == ':' || rs[i] == ',') && i+1 < len(rs) && !unicode.Is(unicode.Nd, rs[i+1]) {
+			b.WriteByte(' ')
+			b.WriteRune(rs[i])
+			b.WriteByte(' ')
+			b.WriteRune(rs[i+1])
+			i++
+			continue
+		}
+		b.WriteRune(rs[i])
+	}
+	return b.String()
+}
+
 // TokenizeSentenceWords tokenizes one sentence like NLTK's
 // NLTKWordTokenizer.tokenize (the Treebank rules word_tokenize applies).
 func TokenizeSentenceWords(text string) ([]string, error) {
 	var err error
+	low := ""
 	steps := func(rs []rewrite) {
 		for _, r := range rs {
 			if err != nil {
 				return
 			}
-			text, err = r.apply(text)
+			text, err = r.apply(text, low)
 		}
 	}
 	steps(startingQuotes)
@@ -159,6 +188,9 @@ func TokenizeSentenceWords(text string) ([]string, error) {
 	}
 	text = " " + text + " "
 	steps(endingQuotes)
+	// The contraction rules only insert spaces, so one lowercase copy
+	// serves all their pre-filters.
+	low = strings.ToLower(text)
 	steps(contractions)
 	if err != nil {
 		return nil, err

@@ -255,21 +255,11 @@ func sample(logits []float32, opts GenerateOptions, rng *rand.Rand) int {
 }
 
 // lastLogits returns the logits of x [B, T, D] at position T-1 and their argmax.
-func (m *Model) lastLogits(w WeightFn, x *Node) (argmax, logits *Node) {
+func lastLogits(cfg *Config, w WeightFn, x *Node) (argmax, logits *Node) {
 	B, T, D := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
 	last := Reshape(Slice(x, AxisRange(), AxisRange(T-1, T), AxisRange()), B, D)
-	logits = lmHeadChunked(m.Config, w, last, m.headChunk(B))
+	logits = lmHead(cfg, w, last)
 	return ArgMax(logits, -1, dtypes.Int32), logits
-}
-
-// headChunk is the vocabulary chunk for an output projection of B rows: on
-// the pure-Go backend, small enough for its streaming matrix-vector kernel
-// (B·chunk·D < 4Mi) when B ≤ 4; otherwise no chunking.
-func (m *Model) headChunk(B int) int {
-	if !m.goBackend || B > 4 {
-		return 0
-	}
-	return max(1, (4<<20-1)/(B*m.Config.HiddenSize))
 }
 
 // prefillExec compiles the prompt pass: inputs ids, positions, mask [B, T],
@@ -299,7 +289,7 @@ func (m *Model) prefillExec(plan steerPlan, S int) (*Exec, error) {
 			x = decoderBlock(cfg, w, l, x, rope, kv)
 			x = applySteer(plan, slots, l, x)
 		}
-		argmax, logits := m.lastLogits(w, x)
+		argmax, logits := lastLogits(cfg, w, x)
 		return append([]*Node{argmax, logits}, caches...)
 	})
 }
@@ -347,7 +337,7 @@ func (m *Model) decodeExec(plan steerPlan) (*Exec, error) {
 			x = decoderBlock(cfg, w, l, x, rope, kv)
 			x = applySteer(plan, slots, l, x)
 		}
-		argmax, logits := m.lastLogits(w, x)
+		argmax, logits := lastLogits(cfg, w, x)
 		return append([]*Node{argmax, logits}, caches...)
 	})
 }

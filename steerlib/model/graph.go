@@ -106,7 +106,7 @@ func newRopeTables(cfg *Config, positions *Node, dtype dtypes.DType) ropeTables 
 	for _, lt := range []string{"full_attention", "sliding_attention"} {
 		r := cfg.RoPE[lt]
 		invFreq := Reshape(Const(g, r.InvFreq(rd)), 1, 1, rd/2)
-		angle := Mul(pos, invFreq)                      // [B, T, rd/2]
+		angle := Mul(pos, invFreq)                     // [B, T, rd/2]
 		angle = Concatenate([]*Node{angle, angle}, -1) // [B, T, rd]
 		angle = Reshape(angle, B, T, 1, rd)
 		tables[lt] = [2]*Node{ConvertDType(Cos(angle), dtype), ConvertDType(Sin(angle), dtype)}
@@ -276,32 +276,12 @@ func embed(cfg *Config, w WeightFn, ids *Node) *Node {
 // lmHead applies the final norm, the output projection and the optional
 // final soft-capping to x [..., D], returning float32 logits [..., V].
 func lmHead(cfg *Config, w WeightFn, x *Node) *Node {
-	return lmHeadChunked(cfg, w, x, 0)
-}
-
-// lmHeadChunked is lmHead with the vocabulary split into chunks of at most
-// chunk rows (0: one product). On the pure-Go backend a matrix-vector product
-// below ~4M multiply-adds runs a streaming kernel, while larger ones repack the
-// whole weight matrix on every call; decode steps with few rows use chunks.
-func lmHeadChunked(cfg *Config, w WeightFn, x *Node, chunk int) *Node {
 	x = rmsNorm(x, w(WNorm), cfg.RMSNormEps, cfg.GemmaNorms)
 	head := WLMHead
 	if cfg.TieEmbeddings {
 		head = WEmbed
 	}
-	W := w(head)
-	V := W.Shape().Dim(0)
-	var logits *Node
-	if chunk <= 0 || chunk >= V {
-		logits = linear(x, W, nil)
-	} else {
-		var parts []*Node
-		for lo := 0; lo < V; lo += chunk {
-			hi := min(lo+chunk, V)
-			parts = append(parts, linear(x, Slice(W, AxisRange(lo, hi), AxisRange()), nil))
-		}
-		logits = Concatenate(parts, -1)
-	}
+	logits := linear(x, w(head), nil)
 	logits = ConvertDType(logits, dtypes.Float32)
 	if cfg.FinalSoftcap > 0 {
 		logits = softcap(logits, cfg.FinalSoftcap)

@@ -23,9 +23,8 @@ type Model struct {
 	// Dir is the local folder the checkpoint was read from ("" for random weights).
 	Dir string
 
-	backend   compute.Backend
-	goBackend bool // the pure-Go CPU backend (some kernels choices depend on it)
-	dtype     dtypes.DType
+	backend compute.Backend
+	dtype   dtypes.DType
 	weights map[string]*tensors.Tensor
 	names   []string // canonical weight names, in graph-parameter order
 
@@ -40,7 +39,7 @@ func newModel(cfg *Config, dir string, b compute.Backend, dtype dtypes.DType, w 
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return &Model{Config: cfg, Dir: dir, backend: b, goBackend: b.Name() == "Go Backend", dtype: dtype, weights: w, names: names, execs: map[string]*Exec{}}
+	return &Model{Config: cfg, Dir: dir, backend: b, dtype: dtype, weights: w, names: names, execs: map[string]*Exec{}}
 }
 
 // DType is the compute dtype of the activations and weights.

@@ -102,6 +102,7 @@ type Problem struct {
 	Context string
 }
 
+// String formats the problem as "cell N: kind: detail".
 func (p Problem) String() string {
 	return fmt.Sprintf("cell %d: %s: %s", p.Cell, p.Kind, p.Detail)
 }

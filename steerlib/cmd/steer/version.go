@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+
+	"github.com/gosteer/gosteer/steerlib/version"
 )
 
 // Version is the gosteer release this binary was built from.
-const Version = "0.1.0-dev"
+const Version = version.Version
 
 func init() {
 	register(command{

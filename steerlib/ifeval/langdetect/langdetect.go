@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/gosteer/gosteer/steerlib/ifeval/internal/pystr"
@@ -64,8 +65,8 @@ type entry struct {
 // Model holds the loaded profiles. It is safe for concurrent use.
 type Model struct {
 	langs   []string
-	gramIdx map[string]int32
-	offsets []int32 // gram i's entries are entries[offsets[i]:offsets[i+1]]
+	gramIdx map[uint64]int32 // packed n-gram (see packGram) -> gram index
+	offsets []int32          // gram i's entries are entries[offsets[i]:offsets[i+1]]
 	entries []entry
 
 	latin1Exclude map[rune]bool
@@ -118,7 +119,7 @@ func Load(r io.Reader) (*Model, error) {
 	}
 	m := &Model{
 		langs:         doc.Langs,
-		gramIdx:       make(map[string]int32, len(doc.Grams)),
+		gramIdx:       make(map[uint64]int32, len(doc.Grams)),
 		latin1Exclude: map[rune]bool{},
 		cjk:           map[rune]rune{},
 		viAlpha:       map[rune]int{},
@@ -131,11 +132,12 @@ func Load(r io.Reader) (*Model, error) {
 	sort.Strings(grams)
 	m.offsets = make([]int32, 0, len(grams)+1)
 	for i, g := range grams {
-		n := len([]rune(g))
+		rs := []rune(g)
+		n := len(rs)
 		if n < 1 || n > nGram {
 			continue
 		}
-		m.gramIdx[g] = int32(len(m.offsets))
+		m.gramIdx[packGram(rs)] = int32(len(m.offsets))
 		m.offsets = append(m.offsets, int32(len(m.entries)))
 		es := doc.Grams[g]
 		sort.Slice(es, func(a, b int) bool { return es[a][0] < es[b][0] })
@@ -264,8 +266,12 @@ func normalize(prob []float64) float64 {
 // Vietnamese letters with combining marks are composed, the text is cut at
 // 10,000 characters and runs of ASCII spaces collapse to one.
 func (m *Model) prepare(text string) []rune {
-	text = replaceURLs(text)
-	text = mailRe.ReplaceAllString(text, " ")
+	if strings.Contains(text, "http") {
+		text = replaceURLs(text)
+	}
+	if strings.Contains(text, "@") {
+		text = mailRe.ReplaceAllString(text, " ")
+	}
 	rs := m.normalizeVi([]rune(text))
 	if len(rs) > maxTextLength {
 		rs = rs[:maxTextLength]
@@ -363,6 +369,17 @@ func (m *Model) normalizeRune(ch rune) rune {
 	return ch
 }
 
+// packGram packs an n-gram of 1 to 3 runes into one map key, 21 bits per
+// rune. Normalised text and the profiles never contain U+0000, so unused
+// slots (zero) keep keys of different lengths distinct.
+func packGram(rs []rune) uint64 {
+	var k uint64
+	for i, r := range rs {
+		k |= uint64(r&0x1FFFFF) << (21 * uint(i))
+	}
+	return k
+}
+
 // extractNgrams mirrors Detector._extract_ngrams and returns gram indexes.
 func (m *Model) extractNgrams(rs []rune) []int32 {
 	var out []int32
@@ -401,7 +418,7 @@ func (m *Model) extractNgrams(rs []rune) []int32 {
 			if n == 1 && w[0] == ' ' {
 				continue
 			}
-			if g, ok := m.gramIdx[string(w)]; ok {
+			if g, ok := m.gramIdx[packGram(w)]; ok {
 				out = append(out, g)
 			}
 		}
