@@ -17,6 +17,7 @@ import (
 // RaiseError is the error a template raises with raise_exception.
 type RaiseError struct{ Message string }
 
+// Error returns the raised message with a "template raised: " prefix.
 func (e *RaiseError) Error() string { return "template raised: " + e.Message }
 
 func raiseException(msg string) (string, error) { return "", &RaiseError{msg} }

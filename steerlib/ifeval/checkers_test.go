@@ -314,3 +314,14 @@ func TestCheckSentenceCount(t *testing.T) {
 		t.Error("blank response passed strict length check")
 	}
 }
+
+func TestEvaluateAllKeepsOrder(t *testing.T) {
+	recs := benchRecords(t, 60)
+	seq := EvaluateAll(recs, 1)
+	par := EvaluateAll(recs, 3)
+	for i := range recs {
+		if seq[i].Strict[0] != par[i].Strict[0] || seq[i].Loose[0] != par[i].Loose[0] {
+			t.Errorf("record %d: sequential %+v, parallel %+v", i, seq[i], par[i])
+		}
+	}
+}

@@ -175,7 +175,11 @@ func (m *Model) Generate(prompts [][]int, opts GenerateOptions) (res *GenerateRe
 		dargs := []any{tensorI32(tok, B2, 1), tensorI32(pos, B2, 1), tensors.FromScalar(int32(slot)), tensorI32(keyMask, B2, S)}
 		dargs = append(dargs, steerGen...)
 		for _, c := range outs[2:] {
-			dargs = append(dargs, c)
+			donated, err := DonateTensorBuffer(c, m.backend, 0)
+			if err != nil {
+				return nil, fmt.Errorf("generate: decode step %d: %w", step, err)
+			}
+			dargs = append(dargs, donated)
 		}
 		dargs = append(dargs, m.weightArgs()...)
 		next, err := call(decode, dargs...)
@@ -297,8 +301,9 @@ func (m *Model) prefillExec(plan steerPlan, S int) (*Exec, error) {
 // decodeExec compiles one decode step: inputs token and position [B, 1], the
 // cache slot being written (scalar), key mask [B, S], steering slots, the 2L
 // caches and the weights; outputs argmax, logits and the updated caches.
-// The pure-Go backend has no DynamicUpdateSlice, so the new key/value is
-// written with a one-hot Where over the slot axis.
+// The pure-Go backend has no DynamicUpdateSlice: the new key/value is added
+// into its still-zero slot with ScatterSum, in place since the caches are
+// donated to the step.
 func (m *Model) decodeExec(plan steerPlan) (*Exec, error) {
 	cfg := m.Config
 	L := cfg.NumLayers
@@ -312,13 +317,16 @@ func (m *Model) decodeExec(plan steerPlan) (*Exec, error) {
 		B, S := keyMask.Shape().Dim(0), keyMask.Shape().Dim(1)
 		KV, hd := cfg.NumKVHeads, cfg.HeadDim
 		j := Iota(g, shapesI32(S), 0)
-		write := BroadcastToDims(Reshape(Equal(j, slot), 1, 1, S, 1), B, KV, S, hd)
+		// Scatter indices (b, kv head, slot) for the [B, KV, hd] new keys/values.
+		at := Concatenate([]*Node{Iota(g, shapesI32(B, KV, 1), 0), Iota(g, shapesI32(B, KV, 1), 1),
+			BroadcastToDims(Reshape(slot, 1, 1, 1), B, KV, 1)}, 2)
 		real := Equal(keyMask, Scalar(g, dtypes.Int32, 1)) // [B, S]
 		masks := map[int]*Node{}
 		caches := make([]*Node, 2*L)
 		kv := func(l int, k, v *Node) (*Node, *Node, *Node) {
-			kc := Where(write, BroadcastToDims(k, B, KV, S, hd), cacheIn[2*l])
-			vc := Where(write, BroadcastToDims(v, B, KV, S, hd), cacheIn[2*l+1])
+			// The slot is still zero, so adding writes the value exactly.
+			kc := ScatterSum(cacheIn[2*l], at, Reshape(k, B, KV, hd), true, true)
+			vc := ScatterSum(cacheIn[2*l+1], at, Reshape(v, B, KV, hd), true, true)
 			caches[2*l], caches[2*l+1] = kc, vc
 			win := cfg.Window(l)
 			if masks[win] == nil {

@@ -26,7 +26,7 @@ type Arch struct {
 }
 
 // DefaultArch is the architecture of the embedded model.
-var DefaultArch = Arch{Hidden: 128, Layers: 6, Heads: 4, KVHeads: 2, Intermediate: 352, MaxPositions: 256}
+var DefaultArch = Arch{Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, Intermediate: 352, MaxPositions: 256}
 
 // ConfigJSON returns a Hugging Face LlamaForCausalLM config.json for a model
 // of this size over the tokenizer tok.

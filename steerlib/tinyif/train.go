@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -178,19 +179,26 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
+// batchGroup is the number of consecutive steps whose sequences are drawn
+// together and sorted by length, so each batch holds sequences of similar
+// length and little compute is spent on padding.
+const batchGroup = 4
+
 // MakeBatch draws batch number step of a training run deterministically from
-// seed: the same (seed, step) always gives the same batch. Sequences are
-// padded to a multiple of 32 tokens so few graph shapes are compiled.
+// seed: the same (seed, step) always gives the same batch. The sequences of
+// batchGroup consecutive steps are drawn together, sorted by length and cut
+// into batches; each batch is padded to a multiple of 16 tokens so few graph
+// shapes are compiled.
 func MakeBatch(tok *BPE, seed uint64, step, batchSize, maxLen int) (*Batch, error) {
-	g := NewGenerator(seed*1_000_003 + uint64(step) + 17)
+	group := step / batchGroup
+	g := NewGenerator(seed*1_000_003 + uint64(group) + 17)
 	topics := Topics(SplitTrain)
 	type seq struct {
 		ids    []int
 		prompt int
 	}
 	var seqs []seq
-	T := 0
-	for len(seqs) < batchSize {
+	for len(seqs) < batchSize*batchGroup {
 		ex, err := g.TrainingExample(topics)
 		if err != nil {
 			return nil, err
@@ -203,9 +211,15 @@ func MakeBatch(tok *BPE, seed uint64, step, batchSize, maxLen int) (*Batch, erro
 			continue
 		}
 		seqs = append(seqs, seq{ids, p})
-		T = max(T, len(ids)-1)
 	}
-	T = min(maxLen, (T+31)/32*32)
+	sort.SliceStable(seqs, func(i, j int) bool { return len(seqs[i].ids) < len(seqs[j].ids) })
+	k := step % batchGroup
+	seqs = seqs[k*batchSize : (k+1)*batchSize]
+	T := 0
+	for _, s := range seqs {
+		T = max(T, len(s.ids)-1)
+	}
+	T = min(maxLen, (T+15)/16*16)
 	pad := int32(tok.ID(TokEndOfText))
 	b := &Batch{}
 	for _, s := range seqs {

@@ -225,7 +225,8 @@ func (m *bpe) tokenize(dst []int, w string) []int {
 		ids := append([]int(nil), dst[start:]...)
 		m.mu.Lock()
 		if len(m.cache) < maxCacheEntries {
-			m.cache[w] = ids
+			// Clone the key: w may share memory with a much longer text.
+			m.cache[strings.Clone(w)] = ids
 		}
 		m.mu.Unlock()
 	}

@@ -14,6 +14,8 @@ const (
 	llama3Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 	// qwen2Pattern is the Split expression of Qwen2/Qwen2.5/Qwen3 tokenizers.
 	qwen2Pattern = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	// tekkenPattern is the Split expression of Mistral-Nemo (Tekken) tokenizers.
+	tekkenPattern = `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 )
 
 // fastMatchers enables the hand-written matchers (benchmarks turn it off to
@@ -33,6 +35,8 @@ func fastMatcherFor(expr string) matcher {
 		return &scanMatcher{caseInsensitive: true, modern: true, maxDigits: 1}
 	case gpt2Pattern:
 		return &scanMatcher{maxDigits: 0}
+	case tekkenPattern:
+		return tekkenMatcher{}
 	}
 	return nil
 }
@@ -212,5 +216,114 @@ func (m *scanMatcher) matchAt(s string, i int) int {
 		return wsEnd - lastSize
 	}
 	// \s+
+	return wsEnd
+}
+
+// tekkenMatcher implements tekkenPattern:
+//
+//	P?U*W+ | P?U+W* | \p{N} | ?[^\s\p{L}\p{N}]+[\r\n/]* | \s*[\r\n]+ | \s+(?!\S) | \s+
+//
+// with P = [^\r\n\p{L}\p{N}], U = [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and
+// W = [\p{Ll}\p{Lm}\p{Lo}\p{M}] (U and W overlap, hence the backtracking below).
+type tekkenMatcher struct{}
+
+func isTekkenP(r rune) bool { return !isCRLF(r) && !isL(r) && !isN(r) }
+func isTekkenU(r rune) bool {
+	return unicode.In(r, unicode.Lu, unicode.Lt, unicode.Lm, unicode.Lo, unicode.M)
+}
+func isTekkenW(r rune) bool {
+	return unicode.In(r, unicode.Ll, unicode.Lm, unicode.Lo, unicode.M)
+}
+
+func (tekkenMatcher) findAll(s string) ([][2]int, error) {
+	spans := make([][2]int, 0, len(s)/4+1)
+	for i := 0; i < len(s); {
+		end := tekkenMatchAt(s, i)
+		if end <= i {
+			_, size := at(s, i)
+			i += size
+			continue
+		}
+		spans = append(spans, [2]int{i, end})
+		i = end
+	}
+	return spans, nil
+}
+
+// tekkenUW matches U*W+ from start: the U run gives back characters until a W
+// character can start the W run.
+func tekkenUW(s string, start int) int {
+	j := run(s, start, isTekkenU)
+	if r, size := at(s, j); size > 0 && isTekkenW(r) {
+		return run(s, j, isTekkenW)
+	}
+	for m := j; m > start; {
+		r, size := utf8.DecodeLastRuneInString(s[start:m])
+		m -= size
+		if isTekkenW(r) {
+			return run(s, m, isTekkenW)
+		}
+	}
+	return -1
+}
+
+// tekkenUplusW matches U+W* from start.
+func tekkenUplusW(s string, start int) int {
+	j := run(s, start, isTekkenU)
+	if j == start {
+		return -1
+	}
+	return run(s, j, isTekkenW)
+}
+
+func tekkenMatchAt(s string, i int) int {
+	c, n := at(s, i)
+	starts := []int{i}
+	if isTekkenP(c) {
+		starts = []int{i + n, i}
+	}
+	for _, alt := range []func(string, int) int{tekkenUW, tekkenUplusW} {
+		for _, st := range starts {
+			if e := alt(s, st); e >= 0 {
+				return e
+			}
+		}
+	}
+	if isN(c) {
+		return i + n
+	}
+	next, nn := at(s, i+n)
+	start := -1
+	if isOther(c) {
+		start = i + n
+	} else if c == ' ' && nn > 0 && isOther(next) {
+		start = i + n + nn
+	}
+	if start >= 0 {
+		e := run(s, start, isOther)
+		return run(s, e, func(r rune) bool { return isCRLF(r) || r == '/' })
+	}
+	if !isS(c) {
+		return -1
+	}
+	wsEnd := run(s, i, isS)
+	last := -1
+	for k := i; k < wsEnd; {
+		r, size := at(s, k)
+		if isCRLF(r) {
+			last = k + size
+		}
+		k += size
+	}
+	if last >= 0 {
+		return last
+	}
+	if wsEnd == len(s) {
+		return wsEnd
+	}
+	_, lastSize := utf8.DecodeLastRuneInString(s[:wsEnd])
+	if wsEnd-lastSize > i {
+		return wsEnd - lastSize
+	}
 	return wsEnd
 }

@@ -1,7 +1,9 @@
 package tokenizer
 
 import (
+	"encoding/json"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +16,7 @@ import (
 // the expressions distinguish.
 func TestFastMatchers(t *testing.T) {
 	inputs := loadVectors(t).Cases
-	frags := []string{"a", "Z", "é", "ſ", "ǅ", "你", "\u0301", "1", "٣", "½", "Ⅻ", " ", "  ", "\t", "\n", "\r\n", "\r",
+	frags := []string{"a", "Z", "ABC", "ǅ", "ʰ", "ˇ", "ª", "\u0903", "\u20dd", "/", "\n/", "ĳ", "ǈa", "AʰB", "a", "Z", "é", "ſ", "ǅ", "你", "\u0301", "1", "٣", "½", "Ⅻ", " ", "  ", "\t", "\n", "\r\n", "\r",
 		"\u00a0", "\u3000", "\u2028", "\u0085", "\v", "\f", "'", "'s", "'S", "'re", "'RE", "'ll", "'Ll", "'ve", "'m", "'d", "'t", "'x",
 		".", "!", "?!", "-", "😀", "\u200d", "\ufeff", "_", "\x00", "\x7f"}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -25,7 +27,7 @@ func TestFastMatchers(t *testing.T) {
 		}
 		inputs = append(inputs, b.String())
 	}
-	for _, expr := range []string{llama3Pattern, qwen2Pattern, gpt2Pattern} {
+	for _, expr := range []string{llama3Pattern, qwen2Pattern, gpt2Pattern, tekkenPattern} {
 		fast := fastMatcherFor(expr)
 		if fast == nil {
 			t.Fatalf("no fast matcher for %q", expr)
@@ -50,6 +52,46 @@ func TestFastMatchers(t *testing.T) {
 		}
 		if bad > 0 {
 			t.Errorf("%.30s…: %d/%d inputs differ", expr, bad, len(inputs))
+		}
+	}
+}
+
+// BenchmarkSplitPattern measures the pre-tokenizer expressions alone, with
+// regexp2 and with the hand-written matchers, on the corpus of
+// BenchmarkEncodeCorpus ($GOSTEER_BENCH_CORPUS or the committed test cases).
+func BenchmarkSplitPattern(b *testing.B) {
+	var docs []string
+	if path := os.Getenv("GOSTEER_BENCH_CORPUS"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &docs); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		docs = loadVectors(b).Cases
+	}
+	total := 0
+	for _, d := range docs {
+		total += len(d)
+	}
+	for _, p := range []struct{ name, expr string }{{"llama3", llama3Pattern}, {"qwen2", qwen2Pattern}, {"gpt2", gpt2Pattern}, {"tekken", tekkenPattern}} {
+		for _, impl := range []string{"regexp2", "scan"} {
+			var m matcher = regexMatcher{regexp2.MustCompile(p.expr, regexp2.None)}
+			if impl == "scan" {
+				m = fastMatcherFor(p.expr)
+			}
+			b.Run(p.name+"/"+impl, func(b *testing.B) {
+				b.SetBytes(int64(total))
+				for i := 0; i < b.N; i++ {
+					for _, d := range docs {
+						if _, err := m.findAll(d); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
 		}
 	}
 }

@@ -21,7 +21,7 @@ type templatePiece struct {
 	} `json:"Sequence"`
 }
 
-func buildPostProcessor(raw json.RawMessage, vocabID func(string) (int, bool)) (postProcessor, error) {
+func buildPostProcessor(raw json.RawMessage) (postProcessor, error) {
 	if isNull(raw) {
 		return nil, nil
 	}
@@ -97,7 +97,7 @@ func buildPostProcessor(raw json.RawMessage, vocabID func(string) (int, bool)) (
 		}
 		var seq sequencePost
 		for i, r := range c.Processors {
-			p, err := buildPostProcessor(r, vocabID)
+			p, err := buildPostProcessor(r)
 			if err != nil {
 				return nil, fmt.Errorf("post_processor Sequence[%d]: %w", i, err)
 			}

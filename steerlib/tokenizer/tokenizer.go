@@ -20,13 +20,15 @@ type Tokenizer struct {
 	post       postProcessor
 	decoder    decoder
 
-	added      []*addedToken
-	addedByID  map[int]*addedToken
-	rawTokens  *tokenMatcher // added tokens matched before normalization
-	normTokens *tokenMatcher // added tokens matched after normalization
-	idToToken  []string
-	vocabSize  int
-	specials   map[string]SpecialToken // "bos", "eos", "pad", "unk"
+	added     []*addedToken
+	addedByID map[int]*addedToken
+	// addedByText maps an added token's content (and normalized content) to its id.
+	addedByText map[string]int
+	rawTokens   *tokenMatcher // added tokens matched before normalization
+	normTokens  *tokenMatcher // added tokens matched after normalization
+	idToToken   []string
+	vocabSize   int
+	specials    map[string]SpecialToken // "bos", "eos", "pad", "unk"
 }
 
 // SpecialToken is a special token's text and id.
@@ -116,7 +118,7 @@ func Parse(data []byte) (*Tokenizer, error) {
 	if err := json.Unmarshal(f.Model, &mc); err != nil {
 		return nil, fmt.Errorf("model BPE: %w", err)
 	}
-	t := &Tokenizer{specials: map[string]SpecialToken{}, addedByID: map[int]*addedToken{}}
+	t := &Tokenizer{specials: map[string]SpecialToken{}, addedByID: map[int]*addedToken{}, addedByText: map[string]int{}}
 	if t.model, err = newBPE(&mc); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
@@ -192,6 +194,8 @@ func Parse(data []byte) (*Tokenizer, error) {
 	for _, at := range t.added {
 		// The reference reports a normalized token in its normalized form.
 		t.idToToken[at.ID] = at.text
+		t.addedByText[at.text] = at.ID
+		t.addedByText[at.Content] = at.ID
 		if at.Normalized {
 			normToks = append(normToks, at)
 		} else {
@@ -201,7 +205,7 @@ func Parse(data []byte) (*Tokenizer, error) {
 	t.rawTokens = newTokenMatcher(rawToks)
 	t.normTokens = newTokenMatcher(normToks)
 
-	if t.post, err = buildPostProcessor(f.PostProcessor, t.TokenID); err != nil {
+	if t.post, err = buildPostProcessor(f.PostProcessor); err != nil {
 		return nil, err
 	}
 	t.guessSpecials()
@@ -356,10 +360,8 @@ func (t *Tokenizer) Decode(ids []int, skipSpecial bool) (string, error) {
 // TokenID returns the id of a token string (added tokens first, then the
 // model vocabulary).
 func (t *Tokenizer) TokenID(tok string) (int, bool) {
-	for _, a := range t.added {
-		if a.Content == tok || a.text == tok {
-			return a.ID, true
-		}
+	if id, ok := t.addedByText[tok]; ok {
+		return id, true
 	}
 	id, ok := t.model.vocab[tok]
 	return id, ok

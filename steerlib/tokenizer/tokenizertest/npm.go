@@ -82,7 +82,7 @@ func Fetch(name string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("npm pack %s: %w: %s", spec, err, strings.TrimSpace(lastLines(stderr.String(), 5)))
+		return "", fmt.Errorf("npm pack %s: %w: %s", spec, err, firstLines(stderr.String(), 3))
 	}
 	var packed []struct {
 		Filename string `json:"filename"`
@@ -150,6 +150,14 @@ func extractModels(tgz, dst string) error {
 			return err
 		}
 	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, " / ")
 }
 
 func lastLines(s string, n int) string {

@@ -1,0 +1,62 @@
+// Package model runs Hugging Face decoder-only language models in GoMLX with
+// the hook points activation steering needs: the residual stream after every
+// decoder block can be captured, and steering operators (add, clamp, ablate)
+// can be applied there, with their vectors and coefficients as graph inputs.
+//
+// # Loading
+//
+// Load reads a model folder (config.json, generation_config.json,
+// model.safetensors or a sharded index) or a Hub id ("hf://org/name"),
+// converting F32/BF16/F16 weights to the compute dtype (float32 by default;
+// bfloat16 with WithDType, meant for GPUs). A local folder never touches the
+// network. Supported: LlamaForCausalLM (Llama 2/3.x, SmolLM/SmolLM2,
+// TinyLlama), MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM,
+// Phi3ForCausalLM, Gemma2ForCausalLM and Gemma3ForCausalLM (text). RoPE
+// settings come from transformers-5 "rope_parameters" (flat or per layer
+// type) or older "rope_theta"/"rope_scaling"; scaling types default, linear
+// and llama3.
+//
+// # Hook point
+//
+// resid_post.<l> is the output of decoder block l (0-based): Hugging Face
+// hidden_states[l+1] before the final norm, TransformerLens
+// blocks.l.hook_resid_post, llama.cpp's per-layer output. SteerOp{Layer: l}
+// acts at that point, before block l+1 reads it; Forward captures it after
+// any steering at that layer.
+//
+// # What compiles when
+//
+// Every call runs a compiled graph chosen by (kind of call, structure,
+// bucketed shapes). Sequence lengths are padded on the left to BucketLen
+// (multiples of 16 up to 128, of 64 up to 512, then of 256) and batch sizes to
+// a power of two (BucketBatch), so calls with nearby shapes share a graph.
+//
+//   - Forward: one graph per (bucketed B, bucketed T, LogitsMode, steered
+//     layers with their number of ops). With At=LastToken all layers are
+//     captured inside the graph, so the chosen Layers never recompile; with
+//     At=AllPositions the layer set is part of the key.
+//   - Generate: one prefill graph per (bucketed B, bucketed prompt length,
+//     cache length, steered layers) and one decode graph per (bucketed B,
+//     cache length, steered layers). The cache length is
+//     BucketLen(prompt bucket + MaxNewTokens).
+//   - Steering vectors, coefficients, kinds (add/clamp/ablate share one
+//     formula x ← x + (α + β·x·u)·u) and Positions are inputs: changing them
+//     never recompiles. Moving an op to another layer does.
+//
+// Model.NumCompiled counts the graphs built so far.
+//
+// # Reusing the forward pass
+//
+// ForwardGraph builds the same decoder over a full sequence from weights
+// given by a WeightFn (canonical names and shapes: WeightShapes), so a
+// trainer can bind them to trainable variables and share this code.
+//
+// # KV cache
+//
+// The pure-Go backend has no DynamicUpdateSlice: the cache is a fixed-size
+// [B, KV heads, S, head_dim] tensor per layer, zero beyond what was written,
+// and each decode step adds its key and value into the next slot with
+// ScatterSum (exact, since the slot holds zeros). The caches are donated to
+// the step, so the scatter runs in place. Keys that are padding, not yet
+// written, or outside a layer's sliding window are masked.
+package model
