@@ -97,6 +97,9 @@ for (const name of TEMPLATES) {
         const c = { template: name, conversation: conv, add_generation_prompt: addGen, extra };
         try {
           c.text = tok.apply_chat_template(messages, { tokenize: false, add_generation_prompt: addGen, ...extra });
+          // The ids transformers.js gives for the templated conversation
+          // (tokenize: true encodes without adding special tokens).
+          c.ids = Array.from(tok.apply_chat_template(messages, { tokenize: true, return_tensor: false, add_generation_prompt: addGen, ...extra }).input_ids);
         } catch (e) {
           c.error = String(e.message || e);
         }

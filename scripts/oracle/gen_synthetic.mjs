@@ -23,6 +23,15 @@ const extra = [
   "x  spaced token y spaced token <sep> z",
   "a-b--c - d 1-2-3 -x- ",
   "!!hello!! !x!",
+  // single_word boundaries: which neighbours count as word characters.
+  "zqxjw azqxjw zqxjw\u0301 Ⅻzqxjw zqxjw\u200d ٣zqxjw ½zqxjw zqxjw\u203f ézqxjw zqxjw! ʰzqxjw \u0903zqxjw _zqxjw 1zqxjw zqxjw\u00b2 Ⓐzqxjw",
+  "zqxjw",
+  "½zqxjw",
+  "zqxjw²",
+  "Ⓐzqxjw",
+  "zqxjw\u0301",
+  // Lowercase is per character (no final sigma); İ lowercases to two characters.
+  "ΟΔΥΣΣΕΥΣ ΣΑ Σ. ΑΣ' Σ ΑΣ\u0301 İstanbul İ",
 ];
 const cases = HAND.concat(extra);
 const tmp = mkdtempSync(join(tmpdir(), "synth-"));

@@ -96,6 +96,7 @@ export const VARIANTS = [
       { content: "café", single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
       { content: "[MASK]", single_word: false, lstrip: true, rstrip: true, normalized: false, special: true },
       { content: "<|im", single_word: false, lstrip: false, rstrip: false, normalized: false, special: false },
+      { content: "zqxjw", single_word: true, lstrip: false, rstrip: false, normalized: false, special: false },
     ],
   },
   {

@@ -4,6 +4,16 @@
 // strftime_now (with a fixed date for reproducible output), a Python-style
 // tojson, namespace and loop controls, and Python string methods. It also
 // provides an explicit plain format for base models without a template.
+//
+// Rendered text already holds the special tokens the template writes (for
+// example bos_token for Llama 3 and Mistral-Nemo), so encode it without adding
+// special tokens (tokenizer.Encode(text, false)), as transformers'
+// apply_chat_template does.
+//
+// Known differences from Python Jinja (none affects the Qwen2.5, Qwen3,
+// Llama-3.2 and Mistral-Nemo templates on plain conversations): tojson sorts
+// the keys of Go maps such as messages (dict literals keep their order), and
+// gonja's ** returns a float.
 package chat
 
 import (

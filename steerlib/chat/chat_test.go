@@ -5,10 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gosteer/gosteer/steerlib/tokenizer"
 	"github.com/gosteer/gosteer/steerlib/tokenizer/tokenizertest"
 )
 
@@ -24,6 +26,7 @@ type chatVectors struct {
 		Extra               map[string]any `json:"extra"`
 		Text                *string        `json:"text"`
 		Error               *string        `json:"error"`
+		IDs                 []int          `json:"ids"`
 	} `json:"cases"`
 }
 
@@ -35,7 +38,8 @@ var knownDivergences = map[string]string{
 	"mistral_nemo/bad_roles": "Python Jinja raises: roles must alternate",
 }
 
-func TestOracleTemplates(t *testing.T) {
+func readChatVectors(t *testing.T) *chatVectors {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "chat_vectors.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +48,59 @@ func TestOracleTemplates(t *testing.T) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}
+	return &v
+}
+
+// TestOracleTemplateIDs checks the whole prompt path the steering code uses:
+// Render, then tokenizer.Encode without added special tokens, against the ids
+// of transformers.js's apply_chat_template(tokenize: true).
+func TestOracleTemplateIDs(t *testing.T) {
+	v := readChatVectors(t)
+	date, err := time.Parse(time.RFC3339, v.Date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range v.Cases {
+		if _, diverges := knownDivergences[c.Template+"/"+c.Conversation]; diverges || c.Text == nil || c.IDs == nil {
+			continue
+		}
+		dir := tokenizertest.ForTest(t, c.Template)
+		tpl, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, ok := tokenizers[c.Template]
+		if !ok {
+			if tk, err = tokenizer.Load(dir); err != nil {
+				t.Fatal(err)
+			}
+			tokenizers[c.Template] = tk
+		}
+		text, err := tpl.Render(v.Conversations[c.Conversation], Options{AddGenerationPrompt: c.AddGenerationPrompt, Date: date, Extra: c.Extra})
+		if err != nil {
+			t.Errorf("%s/%s: %v", c.Template, c.Conversation, err)
+			continue
+		}
+		ids, err := tk.Encode(text, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids, c.IDs) {
+			t.Errorf("%s/%s gen=%v extra=%v:\n got  %v\n want %v", c.Template, c.Conversation, c.AddGenerationPrompt, c.Extra, ids, c.IDs)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no cases with ids")
+	}
+	t.Logf("%d templated conversations tokenize as in transformers.js", n)
+}
+
+var tokenizers = map[string]*tokenizer.Tokenizer{}
+
+func TestOracleTemplates(t *testing.T) {
+	v := *readChatVectors(t)
 	date, err := time.Parse(time.RFC3339, v.Date)
 	if err != nil {
 		t.Fatal(err)

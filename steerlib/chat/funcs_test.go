@@ -132,3 +132,30 @@ func TestExtraVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentRender renders one template from several goroutines.
+func TestConcurrentRender(t *testing.T) {
+	tpl, err := New("{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{{ m.role }}:{{ m.content }};{% endfor %}{{ ns.n }}{{ strftime_now('%Y') }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2025, 1, 15, 0, 0, 0, 0, time.UTC)
+	done := make(chan string, 16)
+	for g := 0; g < 16; g++ {
+		go func() {
+			msgs := []Message{{"user", strings.Repeat("x", g)}}
+			got, err := tpl.Render(msgs, Options{Date: date})
+			want := "user:" + strings.Repeat("x", g) + ";12025"
+			if err != nil || got != want {
+				done <- "got " + got
+				return
+			}
+			done <- ""
+		}()
+	}
+	for g := 0; g < 16; g++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}

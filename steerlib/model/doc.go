@@ -48,8 +48,11 @@
 // # Reusing the forward pass
 //
 // ForwardGraph builds the same decoder over a full sequence from weights
-// given by a WeightFn (canonical names and shapes: WeightShapes), so a
-// trainer can bind them to trainable variables and share this code.
+// given by a WeightFn (canonical names and Hugging Face shapes [out, in]:
+// WeightShapes), so a trainer can bind them to trainable variables and share
+// this code. A loaded Model keeps its matrices transposed (projections
+// [in, out], the embedding [D, V]): faster matrix-vector products on the
+// pure-Go backend; the arithmetic is the same.
 //
 // # KV cache
 //

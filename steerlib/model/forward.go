@@ -253,7 +253,7 @@ func (m *Model) Forward(batch Batch, opts ForwardOptions) (res *ForwardResult, e
 	e, err := m.exec(sb.String(), func(in []*Node) []*Node {
 		ids, pos, mask, lastIdx := in[0], in[1], in[2], in[3]
 		slots := steerSlots(in[4:], plan.n)
-		w := m.weightFn(in[4+nSteer:])
+		ws := m.bind(in[4+nSteer:])
 		g := ids.Graph()
 		Bn := ids.Shape().Dim(0)
 		// gather indices [B, 2] = (row, last token) for per-row selection.
@@ -270,12 +270,12 @@ func (m *Model) Forward(batch Batch, opts ForwardOptions) (res *ForwardResult, e
 			}
 			return x
 		}
-		x := ForwardResidual(cfg, w, ids, pos, mask, hook)
+		x := forwardResidual(cfg, ws, ids, pos, mask, hook)
 		switch opts.Logits {
 		case LogitsAll:
-			outs = append([]*Node{lmHead(cfg, w, x)}, outs...)
+			outs = append([]*Node{lmHead(cfg, ws, x)}, outs...)
 		case LogitsLast:
-			outs = append([]*Node{lmHead(cfg, w, Gather(x, sel))}, outs...)
+			outs = append([]*Node{lmHead(cfg, ws, Gather(x, sel))}, outs...)
 		}
 		if captureLast {
 			outs = append(outs, Stack(lastCaps, 0)) // [L, B, D]

@@ -259,10 +259,10 @@ func sample(logits []float32, opts GenerateOptions, rng *rand.Rand) int {
 }
 
 // lastLogits returns the logits of x [B, T, D] at position T-1 and their argmax.
-func lastLogits(cfg *Config, w WeightFn, x *Node) (argmax, logits *Node) {
+func lastLogits(cfg *Config, ws weights, x *Node) (argmax, logits *Node) {
 	B, T, D := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
 	last := Reshape(Slice(x, AxisRange(), AxisRange(T-1, T), AxisRange()), B, D)
-	logits = lmHead(cfg, w, last)
+	logits = lmHead(cfg, ws, last)
 	return ArgMax(logits, -1, dtypes.Int32), logits
 }
 
@@ -276,7 +276,7 @@ func (m *Model) prefillExec(plan steerPlan, S int) (*Exec, error) {
 	return m.exec(key, func(in []*Node) []*Node {
 		ids, pos, mask := in[0], in[1], in[2]
 		slots := steerSlots(in[3:], plan.n)
-		w := m.weightFn(in[3+2*plan.n:])
+		ws := m.bind(in[3+2*plan.n:])
 		caches := make([]*Node, 2*cfg.NumLayers)
 		masks := map[int]*Node{}
 		kv := func(l int, k, v *Node) (*Node, *Node, *Node) {
@@ -287,13 +287,13 @@ func (m *Model) prefillExec(plan steerPlan, S int) (*Exec, error) {
 			caches[2*l], caches[2*l+1] = padCache(k, S), padCache(v, S)
 			return k, v, masks[win]
 		}
-		x := embed(cfg, w, ids)
+		x := embed(cfg, ws, ids)
 		rope := newRopeTables(cfg, pos, x.DType())
 		for l := 0; l < cfg.NumLayers; l++ {
-			x = decoderBlock(cfg, w, l, x, rope, kv)
+			x = decoderBlock(cfg, ws, l, x, rope, kv)
 			x = applySteer(plan, slots, l, x)
 		}
-		argmax, logits := lastLogits(cfg, w, x)
+		argmax, logits := lastLogits(cfg, ws, x)
 		return append([]*Node{argmax, logits}, caches...)
 	})
 }
@@ -312,7 +312,7 @@ func (m *Model) decodeExec(plan steerPlan) (*Exec, error) {
 		tok, pos, slot, keyMask := in[0], in[1], in[2], in[3]
 		slots := steerSlots(in[4:], plan.n)
 		cacheIn := in[4+2*plan.n : 4+2*plan.n+2*L]
-		w := m.weightFn(in[4+2*plan.n+2*L:])
+		ws := m.bind(in[4+2*plan.n+2*L:])
 		g := tok.Graph()
 		B, S := keyMask.Shape().Dim(0), keyMask.Shape().Dim(1)
 		KV, hd := cfg.NumKVHeads, cfg.HeadDim
@@ -339,13 +339,13 @@ func (m *Model) decodeExec(plan steerPlan) (*Exec, error) {
 			}
 			return kc, vc, masks[win]
 		}
-		x := embed(cfg, w, tok)
+		x := embed(cfg, ws, tok)
 		rope := newRopeTables(cfg, pos, x.DType())
 		for l := 0; l < L; l++ {
-			x = decoderBlock(cfg, w, l, x, rope, kv)
+			x = decoderBlock(cfg, ws, l, x, rope, kv)
 			x = applySteer(plan, slots, l, x)
 		}
-		argmax, logits := lastLogits(cfg, w, x)
+		argmax, logits := lastLogits(cfg, ws, x)
 		return append([]*Node{argmax, logits}, caches...)
 	})
 }

@@ -153,17 +153,55 @@ func rmsNorm(x, w *Node, eps float64, gemma bool) *Node {
 	return Mul(wb(w), ConvertDType(y, dt))
 }
 
-// linear computes x·Wᵀ (+b) for x [..., in] and a Hugging Face weight [out, in].
-func linear(x, w, b *Node) *Node {
+// linear computes x·Wᵀ (+b) for x [..., in] and a weight stored [out, in]
+// (Hugging Face's layout) or, with inOut, [in, out]. The pure-Go backend's
+// matrix-vector kernel streams an [in, out] weight 1.4–1.7× faster for
+// decode-sized inputs (see BENCHMARKS.md), so the runtime stores that layout.
+func linear(x, w, b *Node, inOut bool) *Node {
 	dims := x.Shape().Dimensions
 	in := dims[len(dims)-1]
 	rows := x.Shape().Size() / in
-	y := DotGeneral(Reshape(x, rows, in), []int{1}, nil, w, []int{1}, nil)
+	contract, outDim := 1, w.Shape().Dim(0)
+	if inOut {
+		contract, outDim = 0, w.Shape().Dim(1)
+	}
+	y := DotGeneral(Reshape(x, rows, in), []int{1}, nil, w, []int{contract}, nil)
 	if b != nil {
 		y = Add(y, ExpandLeftToRank(b, 2))
 	}
-	out := append(append([]int{}, dims[:len(dims)-1]...), w.Shape().Dim(0))
+	out := append(append([]int{}, dims[:len(dims)-1]...), outDim)
 	return Reshape(y, out...)
+}
+
+// weights is a WeightFn plus how the graph should use it.
+type weights struct {
+	get WeightFn
+	// inOut: every matrix is stored transposed: projections [in, out], the
+	// embedding [D, V] (so a tied output projection is [in, out] too).
+	inOut bool
+	// softmaxSigmoid computes σ(x) as softmax([x, 0])₀: the pure-Go backend's
+	// fused softmax uses a fast float32 exp (relative error < 1e-7), its
+	// Logistic op a float64 math.Exp per element, ~4× slower (BENCHMARKS.md).
+	softmaxSigmoid bool
+}
+
+// sigmoid is the logistic function of x.
+func (ws weights) sigmoid(x *Node) *Node {
+	if !ws.softmaxSigmoid {
+		return Sigmoid(x)
+	}
+	xf := ConvertDType(x, dtypes.Float32) // the fused softmax is float32-only here
+	p := Softmax(Stack([]*Node{xf, ZerosLike(xf)}, -1), -1)
+	return ConvertDType(Squeeze(SliceAxis(p, -1, AxisRange(0, 1)), -1), x.DType())
+}
+
+// lin applies the projection name (and its bias when hasBias).
+func (ws weights) lin(x *Node, name string, hasBias bool) *Node {
+	var b *Node
+	if hasBias {
+		b = ws.get(name + BiasSuffix)
+	}
+	return linear(x, ws.get(name), b, ws.inOut)
 }
 
 // geluTanh is GELU with the tanh approximation (gelu_pytorch_tanh).
@@ -177,23 +215,15 @@ func softcap(x *Node, cap float64) *Node {
 	return MulScalar(Tanh(DivScalar(x, cap)), cap)
 }
 
-// optional returns the named weight when cond holds, else nil.
-func optional(w WeightFn, cond bool, name string) *Node {
-	if !cond {
-		return nil
-	}
-	return w(name)
-}
-
 // attentionBlock computes self-attention of block l on the normed input h [B, T, D].
-func attentionBlock(cfg *Config, w WeightFn, l int, h *Node, rope ropeTables, kv kvFn) *Node {
+func attentionBlock(cfg *Config, ws weights, l int, h *Node, rope ropeTables, kv kvFn) *Node {
 	B, T := h.Shape().Dim(0), h.Shape().Dim(1)
 	H, KV, hd := cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim
 	G := H / KV
-	lw := func(n string) *Node { return w(LayerWeight(l, n)) }
-	q := linear(h, lw(WQ), optional(w, cfg.QKVBias, LayerWeight(l, WQ+BiasSuffix)))
-	k := linear(h, lw(WK), optional(w, cfg.QKVBias, LayerWeight(l, WK+BiasSuffix)))
-	v := linear(h, lw(WV), optional(w, cfg.QKVBias, LayerWeight(l, WV+BiasSuffix)))
+	lw := func(n string) *Node { return ws.get(LayerWeight(l, n)) }
+	q := ws.lin(h, LayerWeight(l, WQ), cfg.QKVBias)
+	k := ws.lin(h, LayerWeight(l, WK), cfg.QKVBias)
+	v := ws.lin(h, LayerWeight(l, WV), cfg.QKVBias)
 	q = Reshape(q, B, T, H, hd)
 	k = Reshape(k, B, T, KV, hd)
 	v = Reshape(v, B, T, KV, hd)
@@ -230,33 +260,32 @@ func attentionBlock(cfg *Config, w WeightFn, l int, h *Node, rope ropeTables, kv
 	out := DotGeneral(Reshape(probs, B*KV, G*T, S), []int{2}, []int{0}, vg, []int{1}, []int{0}) // [B·KV, G·T, hd]
 	out = TransposeAllAxes(Reshape(out, B, H, T, hd), 0, 2, 1, 3)
 	out = Reshape(out, B, T, H*hd)
-	return linear(out, lw(WO), optional(w, cfg.OutBias, LayerWeight(l, WO+BiasSuffix)))
+	return ws.lin(out, LayerWeight(l, WO), cfg.OutBias)
 }
 
 // mlpBlock is the gated MLP down(act(gate(h)) · up(h)).
-func mlpBlock(cfg *Config, w WeightFn, l int, h *Node) *Node {
-	lw := func(n string) *Node { return w(LayerWeight(l, n)) }
-	gate := linear(h, lw(WGate), optional(w, cfg.MLPBias, LayerWeight(l, WGate+BiasSuffix)))
-	up := linear(h, lw(WUp), optional(w, cfg.MLPBias, LayerWeight(l, WUp+BiasSuffix)))
+func mlpBlock(cfg *Config, ws weights, l int, h *Node) *Node {
+	gate := ws.lin(h, LayerWeight(l, WGate), cfg.MLPBias)
+	up := ws.lin(h, LayerWeight(l, WUp), cfg.MLPBias)
 	if cfg.Activation == "gelu_tanh" {
 		gate = geluTanh(gate)
 	} else {
-		gate = Mul(gate, Sigmoid(gate))
+		gate = Mul(gate, ws.sigmoid(gate))
 	}
-	return linear(Mul(gate, up), lw(WDown), optional(w, cfg.MLPBias, LayerWeight(l, WDown+BiasSuffix)))
+	return ws.lin(Mul(gate, up), LayerWeight(l, WDown), cfg.MLPBias)
 }
 
 // decoderBlock is one pre-norm transformer block; Gemma adds post-norms on
 // both branches.
-func decoderBlock(cfg *Config, w WeightFn, l int, x *Node, rope ropeTables, kv kvFn) *Node {
-	lw := func(n string) *Node { return w(LayerWeight(l, n)) }
+func decoderBlock(cfg *Config, ws weights, l int, x *Node, rope ropeTables, kv kvFn) *Node {
+	lw := func(n string) *Node { return ws.get(LayerWeight(l, n)) }
 	eps, gemma := cfg.RMSNormEps, cfg.GemmaNorms
-	a := attentionBlock(cfg, w, l, rmsNorm(x, lw(WAttnNorm), eps, gemma), rope, kv)
+	a := attentionBlock(cfg, ws, l, rmsNorm(x, lw(WAttnNorm), eps, gemma), rope, kv)
 	if gemma {
 		a = rmsNorm(a, lw(WAttnPostNorm), eps, true)
 	}
 	x = Add(x, a)
-	m := mlpBlock(cfg, w, l, rmsNorm(x, lw(WMLPNorm), eps, gemma))
+	m := mlpBlock(cfg, ws, l, rmsNorm(x, lw(WMLPNorm), eps, gemma))
 	if gemma {
 		m = rmsNorm(m, lw(WMLPPostNorm), eps, true)
 	}
@@ -264,8 +293,16 @@ func decoderBlock(cfg *Config, w WeightFn, l int, x *Node, rope ropeTables, kv k
 }
 
 // embed looks up token ids [B, T] (int32) and applies Gemma's √D scale.
-func embed(cfg *Config, w WeightFn, ids *Node) *Node {
-	x := Gather(w(WEmbed), ExpandAxes(ids, -1))
+func embed(cfg *Config, ws weights, ids *Node) *Node {
+	var x *Node
+	if ws.inOut {
+		// Embedding stored [D, V]: gather columns.
+		E := ws.get(WEmbed)
+		x = GatherSlices(E, []int{1}, ExpandAxes(ids, -1), []int{1}, false) // [B, T, D, 1]
+		x = Reshape(x, ids.Shape().Dim(0), ids.Shape().Dim(1), E.Shape().Dim(0))
+	} else {
+		x = Gather(ws.get(WEmbed), ExpandAxes(ids, -1))
+	}
 	if cfg.GemmaNorms {
 		// transformers rounds √D to the activation dtype first.
 		x = Mul(x, Scalar(x.Graph(), x.DType(), math.Sqrt(float64(cfg.HiddenSize))))
@@ -275,13 +312,14 @@ func embed(cfg *Config, w WeightFn, ids *Node) *Node {
 
 // lmHead applies the final norm, the output projection and the optional
 // final soft-capping to x [..., D], returning float32 logits [..., V].
-func lmHead(cfg *Config, w WeightFn, x *Node) *Node {
-	x = rmsNorm(x, w(WNorm), cfg.RMSNormEps, cfg.GemmaNorms)
-	head := WLMHead
+func lmHead(cfg *Config, ws weights, x *Node) *Node {
+	x = rmsNorm(x, ws.get(WNorm), cfg.RMSNormEps, cfg.GemmaNorms)
+	var logits *Node
 	if cfg.TieEmbeddings {
-		head = WEmbed
+		logits = ws.lin(x, WEmbed, false)
+	} else {
+		logits = ws.lin(x, WLMHead, false)
 	}
-	logits := linear(x, w(head), nil)
 	logits = ConvertDType(logits, dtypes.Float32)
 	if cfg.FinalSoftcap > 0 {
 		logits = softcap(logits, cfg.FinalSoftcap)
@@ -313,13 +351,17 @@ func causalMask(mask *Node, window int) *Node {
 // This is the function a trainer calls with weights bound to variables: the
 // inference runtime uses the same blocks.
 func ForwardGraph(cfg *Config, w WeightFn, ids, positions, mask *Node, hook BlockHook) *Node {
-	x := ForwardResidual(cfg, w, ids, positions, mask, hook)
-	return lmHead(cfg, w, x)
+	ws := weights{get: w}
+	return lmHead(cfg, ws, forwardResidual(cfg, ws, ids, positions, mask, hook))
 }
 
 // ForwardResidual is ForwardGraph without the final norm and output
 // projection: it returns the residual stream after the last block [B, T, D].
 func ForwardResidual(cfg *Config, w WeightFn, ids, positions, mask *Node, hook BlockHook) *Node {
+	return forwardResidual(cfg, weights{get: w}, ids, positions, mask, hook)
+}
+
+func forwardResidual(cfg *Config, ws weights, ids, positions, mask *Node, hook BlockHook) *Node {
 	g := ids.Graph()
 	B, T := ids.Shape().Dim(0), ids.Shape().Dim(1)
 	if positions == nil {
@@ -328,7 +370,7 @@ func ForwardResidual(cfg *Config, w WeightFn, ids, positions, mask *Node, hook B
 	if mask == nil {
 		mask = Ones(g, shapesI32(B, T))
 	}
-	x := embed(cfg, w, ids)
+	x := embed(cfg, ws, ids)
 	rope := newRopeTables(cfg, positions, x.DType())
 	masks := map[int]*Node{}
 	kv := func(l int, k, v *Node) (*Node, *Node, *Node) {
@@ -339,7 +381,7 @@ func ForwardResidual(cfg *Config, w WeightFn, ids, positions, mask *Node, hook B
 		return k, v, masks[win]
 	}
 	for l := 0; l < cfg.NumLayers; l++ {
-		x = decoderBlock(cfg, w, l, x, rope, kv)
+		x = decoderBlock(cfg, ws, l, x, rope, kv)
 		if hook != nil {
 			x = hook(l, x)
 		}

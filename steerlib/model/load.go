@@ -247,7 +247,11 @@ func loadWeights(dir string, cfg *Config, b compute.Backend, dtype dtypes.DType)
 					f.Close()
 					return fail(fmt.Errorf("tensor %s has shape %v, config implies %v", hfName, t.Shape, shape))
 				}
-				tt, err := deviceTensor(b, data, shape, dtype)
+				stored := storedShape(shape)
+				if storedTransposed(shape) {
+					data = transpose(data, shape[0], shape[1])
+				}
+				tt, err := deviceTensor(b, data, stored, dtype)
 				if err != nil {
 					f.Close()
 					return fail(fmt.Errorf("tensor %s: %w", hfName, err))

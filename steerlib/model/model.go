@@ -92,19 +92,53 @@ func (m *Model) weightArgs() []any {
 	return out
 }
 
-// weightFn binds canonical names to the trailing graph inputs.
-func (m *Model) weightFn(inputs []*Node) WeightFn {
+// bind maps canonical names to the trailing graph inputs; matrices are
+// stored transposed (see storedShape).
+func (m *Model) bind(inputs []*Node) weights {
 	idx := make(map[string]int, len(m.names))
 	for i, n := range m.names {
 		idx[n] = i
 	}
-	return func(name string) *Node {
+	get := func(name string) *Node {
 		i, ok := idx[name]
 		if !ok {
 			panic(fmt.Errorf("model has no weight %q", name))
 		}
 		return inputs[i]
 	}
+	return weights{get: get, inOut: true, softmaxSigmoid: m.backend.Name() == goBackendName}
+}
+
+// goBackendName is what the pure-Go backend's Name returns.
+const goBackendName = "Go Backend"
+
+// storedShape is the shape the runtime keeps a weight in: matrices
+// transposed (projections [in, out], the embedding [D, V]), everything else
+// as listed by WeightShapes.
+func storedShape(shape []int) []int {
+	if storedTransposed(shape) {
+		return []int{shape[1], shape[0]}
+	}
+	return shape
+}
+
+// storedTransposed reports whether the runtime keeps a weight of this shape transposed.
+func storedTransposed(shape []int) bool { return len(shape) == 2 }
+
+// transpose returns the [cols, rows] transpose of a row-major [rows, cols] matrix.
+func transpose(v []float32, rows, cols int) []float32 {
+	out := make([]float32, len(v))
+	const blk = 32
+	for r0 := 0; r0 < rows; r0 += blk {
+		for c0 := 0; c0 < cols; c0 += blk {
+			for r := r0; r < min(r0+blk, rows); r++ {
+				for c := c0; c < min(c0+blk, cols); c++ {
+					out[c*rows+r] = v[r*cols+c]
+				}
+			}
+		}
+	}
+	return out
 }
 
 // exec returns the cached executor for key, building it with fn on first use.

@@ -104,7 +104,7 @@ func NewRandom(cfg *Config, seed uint64, opts ...Option) (m *Model, err error) {
 						vals[j] = (float32(s>>40)/float32(1<<24) - 0.5) * 0.08
 					}
 				}
-				t, err := deviceTensor(b, vals, shape, o.dtype)
+				t, err := deviceTensor(b, vals, storedShape(shape), o.dtype)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("weight %s: %w", name, err)

@@ -28,11 +28,22 @@ type Arch struct {
 // DefaultArch is the architecture of the embedded model.
 var DefaultArch = Arch{Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, Intermediate: 352, MaxPositions: 256}
 
+// Validate checks that the sizes are positive and divisible as Llama needs.
+func (a Arch) Validate() error {
+	if a.Hidden <= 0 || a.Layers <= 0 || a.Heads <= 0 || a.KVHeads <= 0 || a.Intermediate <= 0 || a.MaxPositions <= 0 {
+		return fmt.Errorf("tinyif: architecture %+v has a non-positive size", a)
+	}
+	if a.Hidden%a.Heads != 0 || a.Heads%a.KVHeads != 0 || (a.Hidden/a.Heads)%2 != 0 {
+		return fmt.Errorf("tinyif: hidden %d / heads %d / kv heads %d are not divisible (and head_dim must be even)", a.Hidden, a.Heads, a.KVHeads)
+	}
+	return nil
+}
+
 // ConfigJSON returns a Hugging Face LlamaForCausalLM config.json for a model
 // of this size over the tokenizer tok.
 func (a Arch) ConfigJSON(tok *BPE) ([]byte, error) {
-	if a.Hidden%a.Heads != 0 || a.Heads%a.KVHeads != 0 {
-		return nil, fmt.Errorf("tinyif: hidden %d / heads %d / kv heads %d are not divisible", a.Hidden, a.Heads, a.KVHeads)
+	if err := a.Validate(); err != nil {
+		return nil, err
 	}
 	cfg := map[string]any{
 		"architectures":           []string{"LlamaForCausalLM"},

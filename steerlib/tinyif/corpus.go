@@ -175,12 +175,14 @@ func clause(intro, main string, noComma bool) string {
 var openers = []func(r *rand.Rand, t string) sentence{
 	func(r *rand.Rand, t string) sentence {
 		s := pickN(r, settings, 3)
-		return func(nc bool) string { return fmt.Sprintf("%s can be found in %s.", capitalize(t), list(s, nc)) }
+		return func(nc bool) string {
+			return clause("When you think about it", "you can find "+t+" in "+list(s, nc)+".", nc)
+		}
 	},
 	func(r *rand.Rand, t string) sentence {
 		p, a := pick(r, people), pickN(r, adjectives, 3)
 		return func(nc bool) string {
-			return fmt.Sprintf("Many %s think of %s as %s.", p, t, list(a, nc))
+			return fmt.Sprintf("Many of the %s think that %s can be %s.", p, t, list(a, nc))
 		}
 	},
 	func(r *rand.Rand, t string) sentence {
@@ -193,7 +195,7 @@ var openers = []func(r *rand.Rand, t string) sentence{
 		a := pickN(r, adjectives, 2)
 		p := pick(r, people)
 		return func(nc bool) string {
-			return clause(capitalize(t)+" can be "+a[0], fmt.Sprintf("%s and full of surprises for %s.", a[1], p), nc)
+			return clause("For many of the "+p, fmt.Sprintf("%s can be both %s and %s at the same time.", t, a[0], a[1]), nc)
 		}
 	},
 }
@@ -202,16 +204,20 @@ var openers = []func(r *rand.Rand, t string) sentence{
 var followers = []func(r *rand.Rand, t string) sentence{
 	func(r *rand.Rand, t string) sentence {
 		tm, a := pick(r, times), pick(r, adjectives)
-		return func(nc bool) string { return clause("On a "+tm, fmt.Sprintf("%s can seem %s.", t, a), nc) }
+		return func(nc bool) string {
+			return clause("On a "+tm, fmt.Sprintf("it is said that %s can seem very %s.", t, a), nc)
+		}
 	},
 	func(r *rand.Rand, t string) sentence {
 		s := pickN(r, sources, 3)
-		return func(nc bool) string { return fmt.Sprintf("You can learn more about %s from %s.", t, list(s, nc)) }
+		return func(nc bool) string {
+			return clause("If you want to learn more about "+t, "you can look at "+list(s, nc)+".", nc)
+		}
 	},
 	func(r *rand.Rand, t string) sentence {
 		c, p, a := pick(r, countries), pick(r, people), pick(r, adjectives)
 		return func(nc bool) string {
-			return clause("In "+c, fmt.Sprintf("%s often describe %s as %s.", p, t, a), nc)
+			return clause("In "+c, fmt.Sprintf("many of the %s would say that %s can be very %s.", p, t, a), nc)
 		}
 	},
 	func(r *rand.Rand, t string) sentence {
@@ -220,12 +226,14 @@ var followers = []func(r *rand.Rand, t string) sentence{
 	},
 	func(r *rand.Rand, t string) sentence {
 		c := pick(r, countries)
-		return func(nc bool) string { return fmt.Sprintf("Artists from %s have painted %s for many years.", c, t) }
+		return func(nc bool) string {
+			return clause("For many years", fmt.Sprintf("the artists of %s have painted %s with great care.", c, t), nc)
+		}
 	},
 	func(r *rand.Rand, t string) sentence {
 		m, p := pick(r, months), pick(r, people)
 		return func(nc bool) string {
-			return clause("Every "+m, fmt.Sprintf("%s gather to enjoy %s together.", p, t), nc)
+			return clause("Every year in "+m, fmt.Sprintf("a group of %s will get together to talk about %s.", p, t), nc)
 		}
 	},
 	func(r *rand.Rand, t string) sentence {
@@ -236,7 +244,9 @@ var followers = []func(r *rand.Rand, t string) sentence{
 	},
 	func(r *rand.Rand, t string) sentence {
 		p := pickN(r, people, 3)
-		return func(nc bool) string { return fmt.Sprintf("%s can delight %s.", capitalize(t), list(p, nc)) }
+		return func(nc bool) string {
+			return fmt.Sprintf("There is something about %s that the %s all enjoy.", t, list(p, nc))
+		}
 	},
 }
 
@@ -423,10 +433,58 @@ func (g *Generator) Example(topic, id string, eval bool) (Example, error) {
 	return ex, nil
 }
 
+// Syllables of made-up topic words.
+var (
+	onsets = []string{"b", "br", "c", "cl", "d", "dr", "f", "fl", "g", "gr", "h", "j", "k", "l", "m", "n", "p",
+		"pl", "qu", "r", "s", "sl", "sn", "st", "t", "tr", "v", "w", "z", "sh", "ch", "th"}
+	vowels = []string{"a", "e", "i", "o", "u", "ai", "ee", "oo", "ou", "ea", "y"}
+	codas  = []string{"", "", "n", "m", "r", "l", "s", "t", "ck", "nd", "st", "x", "mp", "ng"}
+	ends   = []string{"s", "s", "s", "les", "ers", "ets", "ins", "ies", ""}
+)
+
+// PseudoTopic draws a made-up topic word such as "drimbles". Half of the
+// training examples are about such words: the model cannot memorize them, so
+// it learns to copy the topic from the request, which is what lets it stay on
+// topic for the held-out topics.
+func PseudoTopic(r *rand.Rand) string {
+	for {
+		var b strings.Builder
+		for range 1 + r.IntN(2) {
+			b.WriteString(pick(r, onsets) + pick(r, vowels) + pick(r, codas))
+		}
+		b.WriteString(pick(r, ends))
+		w := b.String()
+		if len(w) < 4 || len(w) > 12 || isReservedWord(w) {
+			continue
+		}
+		return w
+	}
+}
+
+// isReservedWord reports whether w is a real topic or contains a keyword of
+// the keyword instruction (which must not appear in plain answers).
+func isReservedWord(w string) bool {
+	for _, t := range topicWords {
+		if t == w {
+			return true
+		}
+	}
+	for _, k := range keywordChoices {
+		if strings.Contains(w, k) {
+			return true
+		}
+	}
+	return false
+}
+
 // TrainingExample draws a random training example: a random training topic
-// and, with probability 1/4, no instruction, otherwise a uniformly chosen one.
+// (or, half of the time, a made-up one; see PseudoTopic) and, with
+// probability 1/4, no instruction, otherwise a uniformly chosen one.
 func (g *Generator) TrainingExample(topics []string) (Example, error) {
 	topic := pick(g.r, topics)
+	if g.r.IntN(2) == 0 {
+		topic = PseudoTopic(g.r)
+	}
 	id := ""
 	if k := g.r.IntN(4 * len(Instructions)); k >= len(Instructions) {
 		id = Instructions[k%len(Instructions)].ID

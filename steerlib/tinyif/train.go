@@ -40,11 +40,15 @@ type TrainOptions struct {
 	WeightDecay   float64 // AdamW decoupled weight decay
 	Seed          uint64  // seeds corpus, tokenizer corpus, weights and batches
 	Arch          Arch
-	Merges        int    // BPE merges
-	MaxLen        int    // longest training sequence in tokens
-	SaveEvery     int    // checkpoint every this many steps
-	Backend       string // GoMLX backend config ("" = $GOMLX_BACKEND or "go")
-	Progress      io.Writer
+	Merges        int // BPE merges
+	MaxLen        int // longest training sequence in tokens
+	SaveEvery     int // checkpoint every this many steps
+	// StopAfter, when > 0, stops this invocation after that many steps
+	// (checkpointed), so a long training can be done in several sittings;
+	// the model folder is written only when all Steps are done.
+	StopAfter int
+	Backend   string // GoMLX backend config ("" = $GOMLX_BACKEND or "go")
+	Progress  io.Writer
 	// Command is recorded in training.json next to the model.
 	Command string
 }
@@ -117,16 +121,20 @@ func LearningRateAt(step, steps, warmup int, peak float64) float64 {
 
 // TrainResult summarizes a finished training run.
 type TrainResult struct {
-	Steps      int       `json:"steps"`
-	FinalLoss  float64   `json:"final_loss"` // mean loss over the last 20 steps
-	Seconds    float64   `json:"seconds"`    // wall time of this invocation
-	Params     int       `json:"params"`
-	Backend    string    `json:"backend"`
-	Command    string    `json:"command"`
-	Options    TrainOpts `json:"options"`
-	Tokens     int       `json:"tokens_per_step_max"`
-	ResumedAt  int       `json:"resumed_at_step"`
-	FinishedAt string    `json:"finished_at"`
+	Steps     int       `json:"steps"`
+	FinalLoss float64   `json:"final_loss"`    // mean loss over the last 20 steps
+	Seconds   float64   `json:"seconds"`       // wall time of this invocation
+	TotalSecs float64   `json:"total_seconds"` // training wall time of all invocations (loss.csv)
+	Params    int       `json:"params"`
+	Backend   string    `json:"backend"`
+	Command   string    `json:"command"`
+	Options   TrainOpts `json:"options"`
+	Tokens    int       `json:"tokens_per_step_max"`
+	ResumedAt int       `json:"resumed_at_step"`
+	// Done is the number of steps completed so far (< Steps when StopAfter
+	// ended this invocation early).
+	Done       int    `json:"-"`
+	FinishedAt string `json:"finished_at"`
 }
 
 // TrainOpts is the JSON-recordable subset of TrainOptions.
@@ -281,6 +289,17 @@ func registerRsqrtGradient() {
 	})
 }
 
+// trainBackend returns the backend config used for training: the pure-Go
+// backend runs the ops of a graph one at a time ("ops_sequential"; each op is
+// still parallel inside), because its parallel scheduler was seen to
+// deadlock sporadically on the training graph (see notes-tinyif.md).
+func trainBackend(name string) string {
+	if backend.Resolve(name) == "go" {
+		return "go:ops_sequential"
+	}
+	return name
+}
+
 // varName turns a canonical weight name into a variable name.
 func varName(canonical string) string { return strings.ReplaceAll(canonical, ".", "_") }
 
@@ -291,6 +310,13 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 		return nil, errors.New("tinyif: train: no output directory")
 	}
 	opts.fill()
+	if err := opts.Arch.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Steps <= 0 || opts.BatchSize <= 0 || opts.LearningRate <= 0 || opts.MaxLen < 32 {
+		return nil, fmt.Errorf("tinyif: train: steps %d, batch %d, learning rate %g, max length %d must be positive (max length >= 32)",
+			opts.Steps, opts.BatchSize, opts.LearningRate, opts.MaxLen)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, fmt.Errorf("tinyif: train: %v", r)
@@ -321,7 +347,7 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("tinyif: own config.json: %w", err)
 	}
-	be, err := backend.Shared(opts.Backend)
+	be, err := backend.Shared(trainBackend(opts.Backend))
 	if err != nil {
 		return nil, err
 	}
@@ -371,16 +397,25 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 	if err != nil {
 		return nil, err
 	}
+	offset := 0.0 // training seconds of earlier invocations
+	if len(curve) > 0 {
+		offset = curve[len(curve)-1].Elapsed
+	}
 	if doneSteps > 0 {
 		fmt.Fprintf(opts.Progress, "tinyif: resuming at step %d from %s\n", doneSteps, opts.CheckpointDir)
 	}
 	fmt.Fprintf(opts.Progress, "tinyif: %d parameters, %d steps of %d sequences, backend %s\n",
-		params, opts.Steps, opts.BatchSize, backend.Describe(opts.Backend, be))
-	res = &TrainResult{Steps: opts.Steps, Params: params, Backend: backend.Resolve(opts.Backend), Command: opts.Command,
+		params, opts.Steps, opts.BatchSize, backend.Describe(trainBackend(opts.Backend), be))
+	res = &TrainResult{Steps: opts.Steps, Params: params, Backend: backend.Resolve(trainBackend(opts.Backend)), Command: opts.Command,
 		ResumedAt: doneSteps, Options: TrainOpts{opts.Steps, opts.BatchSize, opts.LearningRate, opts.WarmupSteps,
 			opts.WeightDecay, opts.Seed, opts.Arch, opts.Merges, opts.MaxLen}}
 	bar := newProgressBar(opts.Progress, opts.Steps, doneSteps)
-	for step := doneSteps; step < opts.Steps; step++ {
+	last := opts.Steps
+	if opts.StopAfter > 0 {
+		last = min(last, doneSteps+opts.StopAfter)
+	}
+	res.Done = doneSteps
+	for step := doneSteps; step < last; step++ {
 		b, err := MakeBatch(tok, opts.Seed, step, opts.BatchSize, opts.MaxLen)
 		if err != nil {
 			return nil, err
@@ -395,9 +430,10 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, fmt.Errorf("tinyif: step %d: loss is %v", step, loss)
 		}
-		curve = append(curve, lossPoint{step + 1, loss, lr, time.Since(start).Seconds()})
+		curve = append(curve, lossPoint{step + 1, loss, lr, offset + time.Since(start).Seconds()})
 		bar.update(step+1, loss)
-		if (step+1)%opts.SaveEvery == 0 || step+1 == opts.Steps {
+		res.Done = step + 1
+		if (step+1)%opts.SaveEvery == 0 || step+1 == last {
 			if err := ckpt.Save(); err != nil {
 				return nil, fmt.Errorf("tinyif: save checkpoint: %w", err)
 			}
@@ -407,6 +443,11 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 		}
 	}
 	bar.done()
+	res.Seconds = time.Since(start).Seconds()
+	if res.Done < opts.Steps {
+		fmt.Fprintf(opts.Progress, "tinyif: stopped after step %d of %d; run again to resume\n", res.Done, opts.Steps)
+		return res, nil
+	}
 
 	weights := map[string][]float32{}
 	for n, v := range vars {
@@ -417,6 +458,9 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 		weights[n] = tensors.MustCopyFlatData[float32](t)
 	}
 	res.Seconds = time.Since(start).Seconds()
+	if len(curve) > 0 {
+		res.TotalSecs = curve[len(curve)-1].Elapsed
+	}
 	n := 0
 	for i := len(curve) - 1; i >= 0 && n < 20; i-- {
 		res.FinalLoss += curve[i].Loss

@@ -54,8 +54,13 @@ type segment struct {
 	start int // byte offset in the string that was split
 }
 
-// isWordChar reports whether r counts as part of a word for single_word.
-func isWordChar(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+// isWordChar reports whether r counts as part of a word for single_word: the
+// Unicode \w class of the reference (Alphabetic, marks, decimal digits,
+// connector punctuation and the zero-width joiners).
+func isWordChar(r rune) bool {
+	return unicode.IsLetter(r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_Alphabetic, r) ||
+		unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Pc, r) || r == 0x200C || r == 0x200D
+}
 
 // split cuts s into text segments and added-token segments, applying each
 // token's single_word, lstrip and rstrip options, and appends them to dst.

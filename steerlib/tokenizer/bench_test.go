@@ -29,7 +29,7 @@ func cpuTime() time.Duration {
 //	cpu-MB/s   bytes over the process CPU time of all passes
 //
 // GOSTEER_BENCH_NOFAST=1 disables the hand-written pre-tokenizer matchers
-// (the regexp2 baseline).
+// (the regexp2 baseline); GOSTEER_BENCH_NOCACHE=1 disables the word cache.
 func BenchmarkEncodeCorpus(b *testing.B) {
 	var docs []string
 	if path := os.Getenv("GOSTEER_BENCH_CORPUS"); path != "" {
@@ -53,6 +53,13 @@ func BenchmarkEncodeCorpus(b *testing.B) {
 	if os.Getenv("GOSTEER_BENCH_NOFAST") == "1" {
 		fastMatchers = false
 		defer func() { fastMatchers = true }()
+		clear(loaded)
+		defer clear(loaded)
+	}
+	if os.Getenv("GOSTEER_BENCH_NOCACHE") == "1" {
+		saved := maxCacheEntries
+		maxCacheEntries = 0
+		defer func() { maxCacheEntries = saved }()
 		clear(loaded)
 		defer clear(loaded)
 	}

@@ -28,8 +28,9 @@ type mergeValue struct {
 	id   int32
 }
 
-// maxCacheEntries bounds the word cache of a BPE model.
-const maxCacheEntries = 1 << 16
+// maxCacheEntries bounds the word cache of a BPE model (benchmarks set it to
+// 0 to measure without the cache).
+var maxCacheEntries = 1 << 16
 
 // maxCachedWordLen is the longest piece (in bytes) whose ids are cached.
 const maxCachedWordLen = 256
@@ -210,7 +211,7 @@ func (m *bpe) tokenize(dst []int, w string) []int {
 			return append(dst, id)
 		}
 	}
-	cacheable := len(w) <= maxCachedWordLen
+	cacheable := len(w) <= maxCachedWordLen && maxCacheEntries > 0
 	if cacheable {
 		m.mu.RLock()
 		ids, ok := m.cache[w]

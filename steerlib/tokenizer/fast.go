@@ -278,15 +278,19 @@ func tekkenUplusW(s string, start int) int {
 
 func tekkenMatchAt(s string, i int) int {
 	c, n := at(s, i)
-	starts := []int{i}
+	// The optional P is tried first with, then without, a character.
+	starts, ns := [2]int{i, i}, 1
 	if isTekkenP(c) {
-		starts = []int{i + n, i}
+		starts, ns = [2]int{i + n, i}, 2
 	}
-	for _, alt := range []func(string, int) int{tekkenUW, tekkenUplusW} {
-		for _, st := range starts {
-			if e := alt(s, st); e >= 0 {
-				return e
-			}
+	for _, st := range starts[:ns] {
+		if e := tekkenUW(s, st); e >= 0 {
+			return e
+		}
+	}
+	for _, st := range starts[:ns] {
+		if e := tekkenUplusW(s, st); e >= 0 {
+			return e
 		}
 	}
 	if isN(c) {

@@ -116,7 +116,15 @@ func (n formNormalizer) normalize(s string) (string, error) { return n.form.Stri
 
 type lowercaseNormalizer struct{}
 
-func (lowercaseNormalizer) normalize(s string) (string, error) { return strings.ToLower(s), nil }
+// normalize lowercases each character like Rust's char::to_lowercase: Go's
+// simple mappings, except İ, whose full lowercase is i followed by U+0307
+// (there is no final-sigma rule: the mapping is per character).
+func (lowercaseNormalizer) normalize(s string) (string, error) {
+	if !strings.ContainsRune(s, '\u0130') {
+		return strings.ToLower(s), nil
+	}
+	return strings.ToLower(strings.ReplaceAll(s, "\u0130", "i\u0307")), nil
+}
 
 type prependNormalizer struct{ prefix string }
 

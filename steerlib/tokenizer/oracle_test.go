@@ -66,6 +66,9 @@ func TestOracleIDs(t *testing.T) {
 				t.Fatalf("vectors for %s do not cover the %d cases", name, len(v.Cases))
 			}
 			tk := loadNamed(t, name)
+			for _, w := range tk.Warnings() {
+				t.Logf("warning: %s", w)
+			}
 			total, exact := 0, 0
 			for i, text := range v.Cases {
 				for _, mode := range []struct {

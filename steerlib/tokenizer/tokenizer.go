@@ -29,6 +29,7 @@ type Tokenizer struct {
 	idToToken   []string
 	vocabSize   int
 	specials    map[string]SpecialToken // "bos", "eos", "pad", "unk"
+	warnings    []string
 }
 
 // SpecialToken is a special token's text and id.
@@ -156,6 +157,9 @@ func Parse(data []byte) (*Tokenizer, error) {
 			default:
 				id = modelSize
 			}
+		}
+		if a.ID != id {
+			t.warnings = append(t.warnings, fmt.Sprintf("added token %q has id %d in the file but gets id %d (as in the reference implementation)", a.Content, a.ID, id))
 		}
 		a.ID = id
 		addedIDs[a.Content] = id
@@ -424,3 +428,8 @@ func (t *Tokenizer) AddsBOS() bool {
 	ids := t.post.process(nil)
 	return len(ids) > 0 && ids[0] == bos.ID
 }
+
+// Warnings lists oddities found while loading that the reference
+// implementation also accepts silently, such as added-token ids that differ
+// from the ids it assigns.
+func (t *Tokenizer) Warnings() []string { return slices.Clone(t.warnings) }

@@ -273,3 +273,36 @@ func TestConcurrentEncode(t *testing.T) {
 		t.Errorf("concurrent Encode(%q) differs", s)
 	}
 }
+
+// TestAddedTokenIDs checks the reference's id assignment for added tokens: a
+// token already in the vocabulary keeps its id; new ones are numbered from the
+// vocabulary size; a differing id in the file is reported by Warnings.
+func TestAddedTokenIDs(t *testing.T) {
+	added := `[
+		{"id": 300, "content": "<x>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+		{"id": 7, "content": "ab", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": false},
+		{"id": 301, "content": "<y>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}]`
+	tk, err := Parse(patch(t, map[string]string{"added_tokens": added, "post_processor": "null"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tok, want := range map[string]int{"<x>": 259, "ab": 256, "<y>": 260} {
+		if id, ok := tk.TokenID(tok); !ok || id != want {
+			t.Errorf("TokenID(%q) = %d, %v; want %d", tok, id, ok, want)
+		}
+	}
+	if w := tk.Warnings(); len(w) != 3 {
+		t.Errorf("Warnings() = %q, want 3 entries", w)
+	}
+	ids, err := tk.Encode("<x>ab<y>", false)
+	if err != nil || !slices.Equal(ids, []int{259, 256, 260}) {
+		t.Errorf("Encode = %v, %v", ids, err)
+	}
+	tiny, err := Parse(tokenizertest.TinyByteLevelBPE(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := tiny.Warnings(); len(w) != 0 {
+		t.Errorf("tiny tokenizer warnings: %q", w)
+	}
+}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -180,11 +183,46 @@ func TestRuntimeCLIErrors(t *testing.T) {
 	noIDs := write("noids.safetensors", safetensors.F32("x", []int{1}, []float32{1}))
 	badMask := write("badmask.safetensors", safetensors.I32("input_ids", []int{1, 3}, []int32{1, 2, 3}),
 		safetensors.I32("attention_mask", []int{1, 2}, []int32{1, 1}))
+	// Broken inputs and models.
+	raw, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.safetensors")
+	os.WriteFile(truncated, raw[:len(raw)-5], 0o644)
+	oversized := filepath.Join(dir, "oversized.safetensors")
+	big := append([]byte(nil), raw...)
+	binary.LittleEndian.PutUint64(big[:8], 1<<40)
+	os.WriteFile(oversized, big, 0o644)
+	editedModel := func(name string, edit func(map[string]any)) string {
+		d := filepath.Join(dir, name)
+		os.MkdirAll(d, 0o755)
+		for _, f := range []string{"config.json", "model.safetensors"} {
+			data, err := os.ReadFile(filepath.Join(model, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f == "config.json" {
+				var c map[string]any
+				json.Unmarshal(data, &c)
+				edit(c)
+				data, _ = json.Marshal(c)
+			}
+			os.WriteFile(filepath.Join(d, f), data, 0o644)
+		}
+		return d
+	}
+	unknownArch := editedModel("unknown", func(c map[string]any) { c["architectures"] = []string{"GPT2LMHeadModel"} })
+	badShape := editedModel("badshape", func(c map[string]any) { c["hidden_size"] = 32.0 })
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"truncated input", []string{"activations", "--model", model, "--input", truncated, "--out", filepath.Join(dir, "o")}, "safetensors"},
+		{"oversized header", []string{"activations", "--model", model, "--input", oversized, "--out", filepath.Join(dir, "o")}, "header"},
+		{"unknown architecture", []string{"activations", "--model", unknownArch, "--input", good, "--out", filepath.Join(dir, "o")}, `unsupported architecture "GPT2LMHeadModel"`},
+		{"weight shape mismatch", []string{"generate", "--model", badShape, "--input", good, "--max-new-tokens", "2"}, "config implies"},
 		{"missing input", []string{"activations", "--model", model, "--input", filepath.Join(dir, "nope.safetensors"), "--out", filepath.Join(dir, "o")}, "no such file"},
 		{"empty batch", []string{"activations", "--model", model, "--input", empty, "--out", filepath.Join(dir, "o")}, "empty"},
 		{"prompt longer than context", []string{"activations", "--model", model, "--input", long, "--out", filepath.Join(dir, "o")}, "outside the context of 256"},
@@ -195,6 +233,8 @@ func TestRuntimeCLIErrors(t *testing.T) {
 		{"generate too long", []string{"generate", "--model", model, "--input", long, "--max-new-tokens", "2"}, "outside the context"},
 		{"generate empty", []string{"generate", "--model", model, "--input", empty, "--max-new-tokens", "2"}, "empty"},
 		{"bench shape", []string{"bench", "--shape", "gpt-5"}, "unknown shape"},
+		{"text prompt without tokenizer", []string{"generate", "--model", model, "--prompt", "hi", "--max-new-tokens", "2"}, "tokenizer"},
+		{"sampling and greedy", []string{"generate", "--model", model, "--input", good, "--max-new-tokens", "2", "--greedy", "--temperature", "0.7"}, "contradict"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runSteer(tc.args...)

@@ -1,0 +1,128 @@
+package tinyif
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+func checkResult(t *testing.T, res *DemoResult, ids []string) {
+	t.Helper()
+	if len(res.Instructions) != len(ids) {
+		t.Fatalf("%d results for %d instructions", len(res.Instructions), len(ids))
+	}
+	for i, ir := range res.Instructions {
+		if ir.ID != ids[i] {
+			t.Errorf("result %d is %s, want %s", i, ir.ID, ids[i])
+		}
+		for name, v := range map[string]float64{"with": ir.WithInstruction, "without": ir.Without, "steered": ir.Steered, "on topic": ir.SteeredOnTopic} {
+			if v < 0 || v > 1 {
+				t.Errorf("%s: %s = %v outside [0,1]", ir.ID, name, v)
+			}
+		}
+		if ir.Vectors == nil || ir.Layer < 0 || ir.Layer >= len(ir.Vectors.Layers) || len(ir.Validation) == 0 {
+			t.Errorf("%s: chosen layer %d", ir.ID, ir.Layer)
+		}
+		if len(ir.ProjWith) != res.NumTest || len(ir.ProjWithout) != res.NumTest {
+			t.Errorf("%s: %d/%d projections for %d prompts", ir.ID, len(ir.ProjWith), len(ir.ProjWithout), res.NumTest)
+		}
+		lv, _ := ir.Vectors.Get(ir.Layer)
+		// The direction is the mean difference, so with-instruction prompts
+		// project higher on average (on held-out topics too).
+		if mean(ir.ProjWith) <= mean(ir.ProjWithout) {
+			t.Errorf("%s: mean projection with %v <= without %v (z̄ %v)", ir.ID, mean(ir.ProjWith), mean(ir.ProjWithout), lv.ZBar)
+		}
+	}
+	line, err := res.SummaryJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		Instructions map[string]map[string]float64 `json:"instructions"`
+	}
+	if err := json.Unmarshal(line, &parsed); err != nil {
+		t.Fatalf("summary %s: %v", line, err)
+	}
+	for _, id := range ids {
+		e, ok := parsed.Instructions[id]
+		if !ok {
+			t.Fatalf("summary lacks %s: %s", id, line)
+		}
+		for _, k := range []string{"with_instruction", "without", "steered", "layer"} {
+			if _, ok := e[k]; !ok {
+				t.Errorf("summary entry %s lacks %s", id, k)
+			}
+		}
+	}
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// TestDemoSmall runs the demo pipeline on two instruction types with few
+// prompts and checks the shape of its result.
+func TestDemoSmall(t *testing.T) {
+	ids := []string{"startend:quotation", "length_constraints:number_sentences"}
+	res, err := RunDemo(context.Background(), DemoOptions{IDs: ids, TestPerTopic: 1, AddScales: []float64{2},
+		Layers: []int{1, 2}, MaxNewTokens: 48})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, res, ids)
+}
+
+// TestDemoBar runs the full demo and checks issue 7's bar: at least six
+// instruction types reach 0.90 with the instruction and at most 0.15 without,
+// and steering lifts at least four by 0.30. It takes minutes, so it runs only
+// with TINYIF_FULL_DEMO=1.
+func TestDemoBar(t *testing.T) {
+	if os.Getenv("TINYIF_FULL_DEMO") != "1" {
+		t.Skip("set TINYIF_FULL_DEMO=1 to run the full demo (minutes)")
+	}
+	res, err := RunDemo(context.Background(), DemoOptions{Progress: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, in := range Instructions {
+		ids = append(ids, in.ID)
+	}
+	checkResult(t, res, ids)
+	for _, ir := range res.Instructions {
+		t.Logf("%-40s layer %d with %.2f without %.2f steered %.2f on-topic %.2f", ir.ID, ir.Layer, ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredOnTopic)
+	}
+	if followed, lifted := res.Bar(); followed < 6 || lifted < 4 {
+		t.Errorf("%d types follow the instruction (want >= 6), steering lifts %d (want >= 4)", followed, lifted)
+	}
+}
+
+func TestQualityAndScore(t *testing.T) {
+	exs := []Example{{Topic: "owls"}, {Topic: "harbor towns"}, {Topic: "owls"}, {Topic: "owls"}}
+	answers := []string{
+		"Owls can be calm and quiet at night.",    // on topic, 7 distinct words
+		"\"\"\"\"\"\"\"\"\"\"\"\"\"\"",            // degenerate
+		"OWLS OWLS OWLS OWLS OWLS OWLS OWLS",      // one distinct word
+		"Kettles can be calm and quiet at night.", // off topic
+	}
+	cases := []struct {
+		n    int
+		want float64
+	}{{1, 1}, {2, 0.5}, {4, 0.25}}
+	for _, c := range cases {
+		if got := Quality(exs[:c.n], answers[:c.n]); got != c.want {
+			t.Errorf("Quality of the first %d = %v, want %v", c.n, got, c.want)
+		}
+	}
+	if !(LayerScore{Accuracy: 1, Quality: 0}.Score() < LayerScore{Accuracy: 1, Quality: 1}.Score()) {
+		t.Error("quality does not break accuracy ties")
+	}
+	if !(LayerScore{Accuracy: 0.5, Quality: 1}.Score() < LayerScore{Accuracy: 0.9, Quality: 0}.Score()) {
+		t.Error("quality outweighs a large accuracy gap")
+	}
+}

@@ -1,0 +1,91 @@
+package tinyif
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gosteer/gosteer/steerlib/model"
+	"github.com/gosteer/gosteer/steerlib/tokenizer"
+)
+
+func TestEmbeddedModelFiles(t *testing.T) {
+	names, err := EmbeddedFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	for _, want := range []string{"config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
+		"tokenizer_config.json", "training.json", "loss.csv"} {
+		if !have[want] {
+			t.Errorf("embedded model lacks %s", want)
+		}
+	}
+	dir := t.TempDir()
+	if err := ExtractModel(dir); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, n := range names {
+		st, err := os.Stat(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += st.Size()
+	}
+	if total > 25<<20 {
+		t.Errorf("embedded model is %d bytes, more than 25 MB", total)
+	}
+	var info TrainResult
+	data, err := os.ReadFile(filepath.Join(dir, "training.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Steps <= 0 || info.FinalLoss <= 0 || info.Command == "" || info.Params <= 0 || info.Params > 5_000_000 {
+		t.Errorf("training.json: %+v", info)
+	}
+	pts, err := readLossCSV(filepath.Join(dir, "loss.csv"), info.Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != info.Steps {
+		t.Errorf("loss.csv has %d steps, training.json says %d", len(pts), info.Steps)
+	}
+}
+
+// TestEmbeddedModelLoads loads the embedded folder through the runtime used
+// for real checkpoints and compares its logits with the training graph's.
+func TestEmbeddedModelLoads(t *testing.T) {
+	dir, err := EmbeddedModelDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := model.LoadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.VocabSize() != cfg.VocabSize {
+		t.Errorf("tokenizer has %d tokens, config %d", tok.VocabSize(), cfg.VocabSize)
+	}
+	if eos, ok := tok.EOS(); !ok || !cfg.IsEOS(eos.ID) {
+		t.Errorf("tokenizer EOS %+v is not the model's EOS %v", eos, cfg.EOS)
+	}
+	rel, err := VerifyExport(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel > 1e-5 {
+		t.Errorf("runtime logits differ from the training graph: relative error %g", rel)
+	}
+}
