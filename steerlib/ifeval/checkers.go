@@ -159,11 +159,7 @@ func buildKeywordsFrequency(k *kwargs, _ string) (checker, error) {
 	if word == "" {
 		return nil, k.errf("kwarg \"keyword\" is empty")
 	}
-	freq, err := k.int("frequency")
-	if err != nil {
-		return nil, err
-	}
-	rel, err := k.relation("relation")
+	b, err := k.bound("frequency", "relation")
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +168,7 @@ func buildKeywordsFrequency(k *kwargs, _ string) (checker, error) {
 		return nil, err
 	}
 	return func(v string) (bool, error) {
-		return compare(rel, len(re.FindAllStringIndex(v, -1)), freq), nil
+		return b.holds(len(re.FindAllStringIndex(v, -1))), nil
 	}, nil
 }
 
@@ -232,11 +228,7 @@ func buildLetterFrequency(k *kwargs, _ string) (checker, error) {
 		return nil, k.errf("kwarg \"letter\" = %q is not a letter", letter)
 	}
 	target := lower[0]
-	freq, err := k.int("let_frequency")
-	if err != nil {
-		return nil, err
-	}
-	rel, err := k.relation("let_relation")
+	b, err := k.bound("let_frequency", "let_relation")
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +239,7 @@ func buildLetterFrequency(k *kwargs, _ string) (checker, error) {
 				n++
 			}
 		}
-		return compare(rel, n, freq), nil
+		return b.holds(n), nil
 	}, nil
 }
 
@@ -269,17 +261,13 @@ func buildResponseLanguage(k *kwargs, _ string) (checker, error) {
 }
 
 func buildNumberSentences(k *kwargs, _ string) (checker, error) {
-	n, err := k.int("num_sentences")
-	if err != nil {
-		return nil, err
-	}
-	rel, err := k.relation("relation")
+	b, err := k.bound("num_sentences", "relation")
 	if err != nil {
 		return nil, err
 	}
 	return func(v string) (bool, error) {
 		c, err := CountSentences(v)
-		return compare(rel, c, n), err
+		return b.holds(c), err
 	}, nil
 }
 
@@ -307,16 +295,12 @@ func buildNumberParagraphs(k *kwargs, _ string) (checker, error) {
 }
 
 func buildNumberWords(k *kwargs, _ string) (checker, error) {
-	n, err := k.int("num_words")
-	if err != nil {
-		return nil, err
-	}
-	rel, err := k.relation("relation")
+	b, err := k.bound("num_words", "relation")
 	if err != nil {
 		return nil, err
 	}
 	return func(v string) (bool, error) {
-		return compare(rel, CountWords(v), n), nil
+		return b.holds(CountWords(v)), nil
 	}, nil
 }
 
@@ -562,17 +546,13 @@ func buildEndChecker(k *kwargs, _ string) (checker, error) {
 }
 
 func buildCapitalWordFrequency(k *kwargs, _ string) (checker, error) {
-	n, err := k.int("capital_frequency")
-	if err != nil {
-		return nil, err
-	}
-	rel, err := k.relation("capital_relation")
+	b, err := k.bound("capital_frequency", "capital_relation")
 	if err != nil {
 		return nil, err
 	}
 	return func(v string) (bool, error) {
 		c, err := CountCapitalWords(v)
-		return compare(rel, c, n), err
+		return b.holds(c), err
 	}, nil
 }
 

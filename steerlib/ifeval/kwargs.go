@@ -128,9 +128,31 @@ const (
 	relAtLeast  = "at least"
 )
 
-func compare(rel string, got, threshold int) bool {
-	if rel == relLessThan {
-		return got < threshold
-	}
-	return got >= threshold
+// bound is a count constraint: "less than" or "at least" a threshold.
+type bound struct {
+	rel       string
+	threshold int
 }
+
+// holds reports whether count satisfies the bound.
+func (b bound) holds(count int) bool {
+	if b.rel == relLessThan {
+		return count < b.threshold
+	}
+	return count >= b.threshold
+}
+
+// bound reads a count constraint from the kwargs countName (the threshold)
+// and relName (the relation).
+func (k *kwargs) bound(countName, relName string) (bound, error) {
+	n, err := k.int(countName)
+	if err != nil {
+		return bound{}, err
+	}
+	rel, err := k.relation(relName)
+	if err != nil {
+		return bound{}, err
+	}
+	return bound{rel, n}, nil
+}
+
