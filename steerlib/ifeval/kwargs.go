@@ -155,4 +155,3 @@ func (k *kwargs) bound(countName, relName string) (bound, error) {
 	}
 	return bound{rel, n}, nil
 }
-
