@@ -23,9 +23,11 @@ func TestForwardMatchesTransformers(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, _ := ref.floats(t, "logits")
-			if e := relErr(res.Logits, want, nil); e > tol {
+			e := relErr(res.Logits, want, nil)
+			if e > tol {
 				t.Errorf("logits rel err %.3g > %g", e, tol)
 			}
+			worst := e
 
 			mask, _ := ref.ints(t, "pad_mask")
 			pos, _ := ref.ints(t, "pad_position_ids")
@@ -39,15 +41,20 @@ func TestForwardMatchesTransformers(t *testing.T) {
 			}
 			V, D := m.Config.VocabSize, m.Config.HiddenSize
 			want, _ = ref.floats(t, "logits_padded")
-			if e := relErr(res.Logits, want, func(i int) bool { return mask[i/V] == 1 }); e > tol {
-				t.Errorf("logits_padded rel err %.3g > %g", e, tol)
+			ep := relErr(res.Logits, want, func(i int) bool { return mask[i/V] == 1 })
+			if ep > tol {
+				t.Errorf("logits_padded rel err %.3g > %g", ep, tol)
 			}
+			var worstResid float64
 			for l := 0; l < L; l++ {
 				want, _ := ref.floats(t, fmt.Sprintf("resid_post.%d", l))
-				if e := relErr(res.Resid[l], want, func(i int) bool { return mask[i/D] == 1 }); e > tol {
+				e := relErr(res.Resid[l], want, func(i int) bool { return mask[i/D] == 1 })
+				if e > tol {
 					t.Errorf("resid_post.%d rel err %.3g > %g", l, e, tol)
 				}
+				worstResid = max(worstResid, e)
 			}
+			t.Logf("rel err: logits %.2g, logits_padded %.2g, worst resid_post %.2g", worst, ep, worstResid)
 		})
 	}
 }
