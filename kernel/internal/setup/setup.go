@@ -40,12 +40,17 @@ var Tools = []string{"gonb", "gopls", "goimports"}
 const KernelName = "gonb"
 
 // DefaultEnv is the environment the kernel spec gives to notebooks, before
-// overrides: GoMLX's pure-Go backend with SIMD kernels and no attempt to
-// download XLA plugins.
+// overrides: GoMLX's pure-Go backend with SIMD kernels, no attempt to
+// download XLA plugins, and GODEBUG=cpu.fma=off: in GOEXPERIMENT=simd builds
+// the AVX-512 matmul kernels leave the upper vector state dirty, and Go's
+// FMA-based math.Exp (softmax, sigmoid on the pure-Go backend) then pays an
+// SSE/AVX transition penalty on every call (measured in
+// steerlib/tinyif/model/README.md).
 var DefaultEnv = map[string]string{
 	"GOMLX_BACKEND":         "go",
 	"GOEXPERIMENT":          "simd",
 	"GOMLX_NO_AUTO_INSTALL": "1",
+	"GODEBUG":               "cpu.fma=off",
 }
 
 // RepoRoot walks up from dir to the directory whose go.mod declares

@@ -63,9 +63,9 @@ func TestKernelSpecEnv(t *testing.T) {
 		env  map[string]string
 		want map[string]string
 	}{
-		{"defaults", nil, map[string]string{"GOMLX_BACKEND": "go", "GOEXPERIMENT": "simd", "GOMLX_NO_AUTO_INSTALL": "1"}},
+		{"defaults", nil, map[string]string{"GOMLX_BACKEND": "go", "GOEXPERIMENT": "simd", "GOMLX_NO_AUTO_INSTALL": "1", "GODEBUG": "cpu.fma=off"}},
 		{"gpu override", map[string]string{"GOMLX_BACKEND": "xla:/opt/pjrt_plugin.so", "EXTRA": "x"},
-			map[string]string{"GOMLX_BACKEND": "xla:/opt/pjrt_plugin.so", "GOEXPERIMENT": "simd", "GOMLX_NO_AUTO_INSTALL": "1", "EXTRA": "x"}},
+			map[string]string{"GOMLX_BACKEND": "xla:/opt/pjrt_plugin.so", "GOEXPERIMENT": "simd", "GOMLX_NO_AUTO_INSTALL": "1", "GODEBUG": "cpu.fma=off", "EXTRA": "x"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
