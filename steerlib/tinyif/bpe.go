@@ -279,7 +279,7 @@ func (t *BPE) Decode(ids []int) (string, error) {
 	return b.String(), nil
 }
 
-// tokenizerJSON is the Hugging Face tokenizer.json document.
+// addedToken is an entry of tokenizer.json's added_tokens.
 type addedToken struct {
 	ID         int    `json:"id"`
 	Content    string `json:"content"`
@@ -300,6 +300,7 @@ type byteLevelCfg struct {
 // orderedVocab marshals the vocabulary as a JSON object in id order.
 type orderedVocab []string
 
+// MarshalJSON writes {"token": id, ...} in id order.
 func (v orderedVocab) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	b.WriteByte('{')

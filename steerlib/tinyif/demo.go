@@ -35,11 +35,12 @@ type DemoOptions struct {
 	// to choose the layer (default 1).
 	ValidationPerTopic int
 	// AddScales are the multiples of ‖v_l‖ tried as the add coefficient on the
-	// validation prompts (default 0.5, 1, 2, 4).
+	// validation prompts (default 1, 2, 4).
 	AddScales []float64
 	// Layers are the candidate layers for steering (default: all).
 	Layers []int
-	// MaxNewTokens bounds every answer (default 160).
+	// MaxNewTokens bounds every answer (default 128; the longest training
+	// answer has about 100 tokens).
 	MaxNewTokens int
 	// BatchSize is the number of prompts generated together (default 32).
 	BatchSize int
@@ -65,10 +66,10 @@ func (o *DemoOptions) fill() {
 		o.ValidationPerTopic = 1
 	}
 	if len(o.AddScales) == 0 {
-		o.AddScales = []float64{0.5, 1, 2, 4}
+		o.AddScales = []float64{1, 2, 4}
 	}
 	if o.MaxNewTokens == 0 {
-		o.MaxNewTokens = 160
+		o.MaxNewTokens = 128
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 32
@@ -128,14 +129,18 @@ type InstructionResult struct {
 	WithInstruction float64 `json:"with_instruction"`
 	Without         float64 `json:"without"`
 	Steered         float64 `json:"steered"`
-	// SteeredOnTopic is the fraction of steered answers that mention the topic.
+	// SteeredOnTopic is the fraction of steered answers that mention the
+	// topic; WithOnTopic and WithoutOnTopic are the same for the un-steered
+	// answers, for comparison.
 	SteeredOnTopic float64 `json:"steered_on_topic"`
+	WithOnTopic    float64 `json:"with_on_topic"`
+	WithoutOnTopic float64 `json:"without_on_topic"`
 	// ProjWith / ProjWithout are the projections onto u at the chosen layer of
 	// the last prompt token of the held-out prompts with / without the
 	// instruction.
 	ProjWith    []float64 `json:"proj_with"`
 	ProjWithout []float64 `json:"proj_without"`
-	// Examples holds one held-out prompt with its three answers.
+	// Example holds one held-out prompt with its three answers.
 	Example DemoExample `json:"example"`
 	// Vectors is the per-layer vector set (not serialized).
 	Vectors *vectors.Set `json:"-"`
@@ -217,6 +222,17 @@ func MentionsTopic(topic, answer string) bool {
 	return strings.Contains(strings.ToLower(answer), strings.ToLower(topic))
 }
 
+// onTopic returns the fraction of answers that mention their topic.
+func onTopic(exs []Example, answers []string) float64 {
+	on := 0
+	for i, e := range exs {
+		if MentionsTopic(e.Topic, answers[i]) {
+			on++
+		}
+	}
+	return float64(on) / float64(len(exs))
+}
+
 func prompts(exs []Example, with bool) []string {
 	out := make([]string, len(exs))
 	for i, e := range exs {
@@ -242,6 +258,11 @@ func steerOp(set *vectors.Set, op string, l int, coef float64) (model.SteerOp, e
 // on validation topics, then held-out evaluation with the instruction,
 // without it, and without it but steered.
 func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("tinyif demo: %v", r)
+		}
+	}()
 	opts.fill()
 	start := time.Now()
 	dir := opts.ModelDir
@@ -371,13 +392,9 @@ func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error)
 		if ir.Steered, err = score(id, test, ansSteer); err != nil {
 			return nil, err
 		}
-		on := 0
-		for i, e := range test {
-			if MentionsTopic(e.Topic, ansSteer[i]) {
-				on++
-			}
-		}
-		ir.SteeredOnTopic = float64(on) / float64(len(test))
+		ir.SteeredOnTopic = onTopic(test, ansSteer)
+		ir.WithOnTopic = onTopic(test, ansWith)
+		ir.WithoutOnTopic = onTopic(test, ansWithout)
 		ir.Example = DemoExample{Topic: test[0].Topic, With: test[0].Prompt, Without: test[0].Request,
 			AnswerWith: ansWith[0], AnswerNone: ansWithout[0], AnswerSteer: ansSteer[0]}
 
@@ -415,12 +432,14 @@ func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error)
 // WriteTable prints a readable table of the result.
 func (res *DemoResult) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "tinyif steering demo: %d held-out prompts per instruction (IFEval loose accuracy)\n\n", res.NumTest)
-	fmt.Fprintf(w, "%-40s %-6s %5s %8s %6s %7s %7s %8s\n", "instruction", "op", "layer", "coef", "with", "without", "steered", "on-topic")
+	fmt.Fprintf(w, "%-40s %-6s %5s %8s %6s %7s %7s   %s\n", "instruction", "op", "layer", "coef", "with", "without", "steered",
+		"on topic: with / without / steered")
 	for _, ir := range res.Instructions {
-		fmt.Fprintf(w, "%-40s %-6s %5d %8.2f %6.2f %7.2f %7.2f %8.2f\n", ir.ID, ir.Op, ir.Layer, ir.Coef,
-			ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredOnTopic)
+		fmt.Fprintf(w, "%-40s %-6s %5d %8.2f %6.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, ir.Layer, ir.Coef,
+			ir.WithInstruction, ir.Without, ir.Steered, ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic)
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "(on topic: fraction of answers that name the held-out topic of the request)")
 }
 
 // WriteExamples prints one example answer triple per instruction.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/gosteer/gosteer/steerlib/model"
@@ -80,6 +81,30 @@ func TestEmbeddedModelLoads(t *testing.T) {
 	}
 	if eos, ok := tok.EOS(); !ok || !cfg.IsEOS(eos.ID) {
 		t.Errorf("tokenizer EOS %+v is not the model's EOS %v", eos, cfg.EOS)
+	}
+	// The embedded tokenizer gives the same ids through steerlib/tokenizer as
+	// through the encoder training used.
+	own, err := LoadBPE(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exs, err := Corpus(77, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exs {
+		text := RenderChat(e.Prompt) + e.Answer + TokImEnd
+		want, err := own.Encode(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tok.Encode(text, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("ids differ for %q:\n got %v\nwant %v", text, got, want)
+		}
 	}
 	rel, err := VerifyExport(dir, "")
 	if err != nil {
