@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
-	"syscall"
 
 	"github.com/gosteer/gosteer/steerlib/tinyif"
 )
@@ -21,52 +19,7 @@ func init() {
 	})
 }
 
-// fastExpGODEBUG is the GODEBUG setting that keeps math.Exp fast in binaries
-// built with GOEXPERIMENT=simd: without it, Go's FMA path of math.Exp runs
-// about 100x slower on AVX-512 machines (dirty upper AVX state), and every
-// softmax and SiLU of the pure-Go backend calls math.Exp.
-const fastExpGODEBUG = "cpu.fma=off"
-
-// reexecWithFastExp replaces the process with itself plus
-// GODEBUG=cpu.fma=off when this is the steer binary running `steer demo`, it
-// was built with GOEXPERIMENT=simd and GODEBUG does not already say
-// cpu.fma. It returns (without error) when it does not apply.
-func reexecWithFastExp() error {
-	if len(os.Args) < 2 || os.Args[1] != "demo" || strings.Contains(os.Getenv("GODEBUG"), "cpu.fma") {
-		return nil
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return nil
-	}
-	simd := false
-	for _, s := range info.Settings {
-		if s.Key == "GOEXPERIMENT" && strings.Contains(s.Value, "simd") {
-			simd = true
-		}
-	}
-	if !simd {
-		return nil
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil
-	}
-	godebug := fastExpGODEBUG
-	if old := os.Getenv("GODEBUG"); old != "" {
-		godebug = old + "," + fastExpGODEBUG
-	}
-	env := append(os.Environ(), "GODEBUG="+godebug)
-	if err := syscall.Exec(exe, os.Args, env); err != nil {
-		return fmt.Errorf("re-exec with GODEBUG=%s: %w", godebug, err)
-	}
-	return nil
-}
-
 func runDemo(args []string, stdout, stderr io.Writer) error {
-	if err := reexecWithFastExp(); err != nil {
-		return err
-	}
 	fs := newFlagSet("demo", "[flags]", stderr)
 	modelDir := fs.String("model", "", "model folder (default: the embedded tinyif model)")
 	be := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go)")

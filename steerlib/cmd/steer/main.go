@@ -104,5 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func main() {
+	if err := reexecWithFastExp(); err != nil {
+		fmt.Fprintf(os.Stderr, "steer: %v\n", err)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
