@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -237,13 +238,13 @@ func loadWeights(dir string, cfg *Config, b compute.Backend, dtype dtypes.DType)
 				shape := want[canon]
 				data := vals
 				if s.rowEnd > 0 {
-					if !equalInts(t.Shape, s.fusedShape) {
+					if !slices.Equal(t.Shape, s.fusedShape) {
 						f.Close()
 						return fail(fmt.Errorf("tensor %s has shape %v, config implies %v", hfName, t.Shape, s.fusedShape))
 					}
 					cols := s.fusedShape[1]
 					data = vals[s.rowStart*cols : s.rowEnd*cols]
-				} else if !equalInts(t.Shape, shape) {
+				} else if !slices.Equal(t.Shape, shape) {
 					f.Close()
 					return fail(fmt.Errorf("tensor %s has shape %v, config implies %v", hfName, t.Shape, shape))
 				}
@@ -285,18 +286,6 @@ func checkFloat(t safetensors.Tensor) error {
 		return nil
 	}
 	return fmt.Errorf("tensor %s has dtype %s; weights must be F32, BF16, F16 or F64", t.Name, t.DType)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // deviceTensor creates a tensor of dtype on the backend from float32 values.

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,22 +170,10 @@ func EncodeExample(tok *BPE, ex Example) (ids []int, promptLen int, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if len(full) < len(prompt) || !equalInts(full[:len(prompt)], prompt) {
+	if len(full) < len(prompt) || !slices.Equal(full[:len(prompt)], prompt) {
 		return nil, 0, fmt.Errorf("tinyif: prompt tokens are not a prefix of the example's tokens for %q", ex.Prompt)
 	}
 	return full, len(prompt), nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // batchGroup is the number of consecutive steps whose sequences are drawn
