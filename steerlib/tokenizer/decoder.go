@@ -98,16 +98,11 @@ func buildDecoder(raw json.RawMessage) (decoder, error) {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return nil, fmt.Errorf("decoder Sequence: %w", err)
 		}
-		var seq sequenceDecoder
-		for i, r := range c.Decoders {
-			d, err := buildDecoder(r)
-			if err != nil {
-				return nil, fmt.Errorf("decoder Sequence[%d]: %w", i, err)
-			}
-			if d != nil {
-				seq = append(seq, d)
-			}
+		parts, err := buildSequence("decoder", c.Decoders, buildDecoder)
+		if err != nil {
+			return nil, err
 		}
+		seq := sequenceDecoder(parts)
 		return seq, nil
 	default:
 		return nil, fmt.Errorf("unsupported decoder type %q", typ)

@@ -94,16 +94,11 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return nil, fmt.Errorf("normalizer Sequence: %w", err)
 		}
-		seq := make(sequenceNormalizer, 0, len(c.Normalizers))
-		for i, r := range c.Normalizers {
-			n, err := buildNormalizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("normalizer Sequence[%d]: %w", i, err)
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
+		parts, err := buildSequence("normalizer", c.Normalizers, buildNormalizer)
+		if err != nil {
+			return nil, err
 		}
+		seq := sequenceNormalizer(parts)
 		return seq, nil
 	default:
 		return nil, fmt.Errorf("unsupported normalizer type %q", typ)

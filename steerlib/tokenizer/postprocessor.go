@@ -95,16 +95,11 @@ func buildPostProcessor(raw json.RawMessage) (postProcessor, error) {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return nil, fmt.Errorf("post_processor Sequence: %w", err)
 		}
-		var seq sequencePost
-		for i, r := range c.Processors {
-			p, err := buildPostProcessor(r)
-			if err != nil {
-				return nil, fmt.Errorf("post_processor Sequence[%d]: %w", i, err)
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
+		parts, err := buildSequence("post_processor", c.Processors, buildPostProcessor)
+		if err != nil {
+			return nil, err
 		}
+		seq := sequencePost(parts)
 		if len(seq) == 0 {
 			return nil, nil
 		}

@@ -150,16 +150,11 @@ func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return nil, fmt.Errorf("pre_tokenizer Sequence: %w", err)
 		}
-		seq := make(sequencePre, 0, len(c.PreTokenizers))
-		for i, r := range c.PreTokenizers {
-			p, err := buildPreTokenizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("pre_tokenizer Sequence[%d]: %w", i, err)
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
+		parts, err := buildSequence("pre_tokenizer", c.PreTokenizers, buildPreTokenizer)
+		if err != nil {
+			return nil, err
 		}
+		seq := sequencePre(parts)
 		return seq, nil
 	default:
 		return nil, fmt.Errorf("unsupported pre_tokenizer type %q", typ)
