@@ -191,32 +191,7 @@ func (m *scanMatcher) matchAt(s string, i int) int {
 	if !isS(c) {
 		return -1
 	}
-	wsEnd := run(s, i, isS)
-	// \s*[\r\n]+ : up to and including the last newline of the whitespace run.
-	if m.modern {
-		last := -1
-		for k := i; k < wsEnd; {
-			r, size := at(s, k)
-			if isCRLF(r) {
-				last = k + size
-			}
-			k += size
-		}
-		if last >= 0 {
-			return last
-		}
-	}
-	// \s+(?!\S) : the run, or the run less its last character when a
-	// non-space follows.
-	if wsEnd == len(s) {
-		return wsEnd
-	}
-	_, lastSize := utf8.DecodeLastRuneInString(s[:wsEnd])
-	if wsEnd-lastSize > i {
-		return wsEnd - lastSize
-	}
-	// \s+
-	return wsEnd
+	return matchWhitespace(s, i, m.modern)
 }
 
 // tekkenMatcher implements tekkenPattern:
@@ -310,17 +285,28 @@ func tekkenMatchAt(s string, i int) int {
 	if !isS(c) {
 		return -1
 	}
+	return matchWhitespace(s, i, true)
+}
+
+// matchWhitespace matches the whitespace alternatives that end the split
+// patterns at s[i], a whitespace character, and returns the match's end:
+// with newlines, \s*[\r\n]+ (up to and including the last newline of the
+// run); then \s+(?!\S) (the run, or the run less its last character when a
+// non-space follows); then \s+.
+func matchWhitespace(s string, i int, newlines bool) int {
 	wsEnd := run(s, i, isS)
-	last := -1
-	for k := i; k < wsEnd; {
-		r, size := at(s, k)
-		if isCRLF(r) {
-			last = k + size
+	if newlines {
+		last := -1
+		for k := i; k < wsEnd; {
+			r, size := at(s, k)
+			if isCRLF(r) {
+				last = k + size
+			}
+			k += size
 		}
-		k += size
-	}
-	if last >= 0 {
-		return last
+		if last >= 0 {
+			return last
+		}
 	}
 	if wsEnd == len(s) {
 		return wsEnd
