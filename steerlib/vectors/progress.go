@@ -84,16 +84,57 @@ func (p *progressState) frac() float64 {
 	return min(1, float64(p.done)/float64(p.total))
 }
 
+// throttled is the state, locking and rate limit shared by the progress
+// displays; show renders the current state (force: regardless of the rate).
+type throttled struct {
+	mu   sync.Mutex
+	st   progressState
+	last time.Time
+	show func(force bool)
+}
+
+func (p *throttled) init(show func(force bool)) {
+	p.st.now = time.Now
+	p.show = show
+}
+
+// Start implements Progress.
+func (p *throttled) Start(label string, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st.label, p.st.total, p.st.done = label, total, 0
+	p.st.start = p.st.now()
+	p.last = time.Time{}
+	p.show(true)
+}
+
+// Set implements Progress.
+func (p *throttled) Set(done int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st.done = done
+	p.show(false)
+}
+
+// due reports whether to render now (forced, or at least every since the last
+// render) and, if so, records the time.
+func (p *throttled) due(force bool, every time.Duration) bool {
+	now := p.st.now()
+	if !force && now.Sub(p.last) < every {
+		return false
+	}
+	p.last = now
+	return true
+}
+
 // TerminalProgress draws a bar redrawn in place (carriage return) when its
 // writer is a terminal, and otherwise prints a line at most every Interval
 // (log files and CI stay readable).
 type TerminalProgress struct {
+	throttled
 	w        io.Writer
 	tty      bool
 	Interval time.Duration // minimum time between lines when not a terminal (default 10 s)
-	mu       sync.Mutex
-	st       progressState
-	last     time.Time
 }
 
 // NewTerminalProgress returns a TerminalProgress writing to w.
@@ -102,25 +143,9 @@ func NewTerminalProgress(w io.Writer) *TerminalProgress {
 	if f, ok := w.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	return &TerminalProgress{w: w, tty: tty, Interval: 10 * time.Second, st: progressState{now: time.Now}}
-}
-
-// Start implements Progress.
-func (t *TerminalProgress) Start(label string, total int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.st.label, t.st.total, t.st.done = label, total, 0
-	t.st.start = t.st.now()
-	t.last = time.Time{}
-	t.draw(true)
-}
-
-// Set implements Progress.
-func (t *TerminalProgress) Set(done int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.st.done = done
-	t.draw(false)
+	t := &TerminalProgress{w: w, tty: tty, Interval: 10 * time.Second}
+	t.init(t.draw)
+	return t
 }
 
 // Finish implements Progress.
@@ -134,15 +159,13 @@ func (t *TerminalProgress) Finish() {
 }
 
 func (t *TerminalProgress) draw(force bool) {
-	now := t.st.now()
 	every := t.Interval
 	if t.tty {
 		every = 200 * time.Millisecond
 	}
-	if !force && now.Sub(t.last) < every {
+	if !t.due(force, every) {
 		return
 	}
-	t.last = now
 	if !t.tty {
 		fmt.Fprintln(t.w, t.st.line())
 		return
@@ -159,16 +182,16 @@ func (t *TerminalProgress) draw(force bool) {
 // HTMLProgress renders an HTML progress bar and hands it to update on every
 // change (throttled to Interval). In a GoNB notebook use NotebookProgress.
 type HTMLProgress struct {
+	throttled
 	update   func(html string)
 	Interval time.Duration // minimum time between updates (default 250 ms)
-	mu       sync.Mutex
-	st       progressState
-	last     time.Time
 }
 
 // NewHTMLProgress returns an HTMLProgress that calls update with the bar.
 func NewHTMLProgress(update func(html string)) *HTMLProgress {
-	return &HTMLProgress{update: update, Interval: 250 * time.Millisecond, st: progressState{now: time.Now}}
+	h := &HTMLProgress{update: update, Interval: 250 * time.Millisecond}
+	h.init(h.render)
+	return h
 }
 
 // NotebookProgress returns an HTMLProgress that updates one output block of
@@ -176,24 +199,6 @@ func NewHTMLProgress(update func(html string)) *HTMLProgress {
 func NotebookProgress() *HTMLProgress {
 	id := "gosteer_progress_" + gonbui.UniqueID()
 	return NewHTMLProgress(func(h string) { gonbui.UpdateHTML(id, h) })
-}
-
-// Start implements Progress.
-func (h *HTMLProgress) Start(label string, total int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.st.label, h.st.total, h.st.done = label, total, 0
-	h.st.start = h.st.now()
-	h.last = time.Time{}
-	h.render(true)
-}
-
-// Set implements Progress.
-func (h *HTMLProgress) Set(done int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.st.done = done
-	h.render(false)
 }
 
 // Finish implements Progress.
@@ -204,11 +209,9 @@ func (h *HTMLProgress) Finish() {
 }
 
 func (h *HTMLProgress) render(force bool) {
-	now := h.st.now()
-	if !force && now.Sub(h.last) < h.Interval {
+	if !h.due(force, h.Interval) {
 		return
 	}
-	h.last = now
 	max := h.st.total
 	if max <= 0 {
 		max = 1
