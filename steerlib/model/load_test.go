@@ -89,7 +89,7 @@ func TestLoadErrors(t *testing.T) {
 		}, "header"},
 		{"unknown architecture", func(t *testing.T) string {
 			return copyFixture(t, "llama", func(c map[string]any) { c["architectures"] = []string{"FooForCausalLM"} })
-		}, "unsupported architecture \"FooForCausalLM\" (supported: Gemma2ForCausalLM"},
+		}, "unsupported architecture \"FooForCausalLM\" (supported: GPT2LMHeadModel, Gemma2ForCausalLM"},
 		{"shape mismatch", func(t *testing.T) string {
 			return copyFixture(t, "llama", func(c map[string]any) { c["intermediate_size"] = 96 })
 		}, "mlp.down_proj.weight has shape [64 128], config implies [64 96]"},

@@ -39,7 +39,7 @@ type SteerSpec struct {
 	Value    float64
 	HasValue bool
 	// Positions restricts where the operator applies.
-	Positions model.Positions
+	Positions model.SteerScope
 }
 
 // String renders the spec in the syntax ParseSpec reads.
@@ -67,7 +67,7 @@ func ParseSpec(spec string) (SteerSpec, error) {
 	sp := SteerSpec{Layer: -1, Positions: model.SteerAll}
 	rest := spec
 	// Optional trailing positions.
-	for _, p := range []model.Positions{model.SteerAll, model.SteerPrompt, model.SteerGenerated} {
+	for _, p := range []model.SteerScope{model.SteerAll, model.SteerPrompt, model.SteerGenerated} {
 		if r, ok := strings.CutSuffix(rest, ":"+p.String()); ok {
 			sp.Positions, rest = p, r
 			break
@@ -134,7 +134,7 @@ func (s *Set) Op(sp SteerSpec) (model.SteerOp, error) {
 	if !ok {
 		return model.SteerOp{}, fmt.Errorf("layer %d is not in the vector file (layers %s)", l, layerRange(s))
 	}
-	op := model.SteerOp{Layer: l, Kind: sp.Kind, U: ly.U, Positions: sp.Positions}
+	op := model.SteerOp{Layer: l, Kind: sp.Kind, U: ly.U, Scope: sp.Positions}
 	c := sp.Value
 	switch {
 	case sp.Kind == model.OpAdd && !sp.HasValue:
@@ -166,7 +166,7 @@ func layerRange(s *Set) string {
 
 // ParseSteerSpec parses a steering spec and reads its vector file, returning
 // the operator. It checks the file (dimensions, NaN/Inf, unit directions) and
-// that the layer is held; CheckOps checks the result against a model.
+// that the layer is held; model.CheckSteer checks the result against a model.
 func ParseSteerSpec(spec string) (model.SteerOp, error) {
 	ops, err := ParseSteerSpecs([]string{spec}, 0, 0)
 	if err != nil {
@@ -177,7 +177,7 @@ func ParseSteerSpec(spec string) (model.SteerOp, error) {
 
 // ParseSteerSpecs parses several specs (files read once each) and, when
 // hidden and numLayers are positive, checks the operators against the model
-// with CheckOps. The operators keep the order of specs.
+// with model.CheckSteer. The operators keep the order of specs.
 func ParseSteerSpecs(specs []string, hidden, numLayers int) ([]model.SteerOp, error) {
 	cache := map[string]*Set{}
 	ops := make([]model.SteerOp, 0, len(specs))
@@ -203,32 +203,11 @@ func ParseSteerSpecs(specs []string, hidden, numLayers int) ([]model.SteerOp, er
 		ops = append(ops, op)
 	}
 	if hidden > 0 || numLayers > 0 {
-		if err := CheckOps(ops, hidden, numLayers); err != nil {
+		if err := model.CheckSteer(ops, hidden, numLayers); err != nil {
 			return nil, err
 		}
 	}
 	return ops, nil
-}
-
-// CheckOps checks operators against a model of the given hidden size and
-// layer count (a non-positive value skips that check): layer in range,
-// direction length, finite values.
-func CheckOps(ops []model.SteerOp, hidden, numLayers int) error {
-	for i, op := range ops {
-		if op.Layer < 0 || (numLayers > 0 && op.Layer >= numLayers) {
-			return fmt.Errorf("steer op %d (%s at layer %d): layer out of range: the model has %d layers (0..%d)", i, op.Kind, op.Layer, numLayers, numLayers-1)
-		}
-		if hidden > 0 && len(op.U) != hidden {
-			return fmt.Errorf("steer op %d (%s at layer %d): dimension mismatch: direction has %d values, the model's hidden size is %d", i, op.Kind, op.Layer, len(op.U), hidden)
-		}
-		if err := checkFinite(op.U); err != nil {
-			return fmt.Errorf("steer op %d (%s at layer %d): %w", i, op.Kind, op.Layer, err)
-		}
-		if math.IsNaN(float64(op.C)) || math.IsInf(float64(op.C), 0) {
-			return fmt.Errorf("steer op %d (%s at layer %d): coefficient is %v", i, op.Kind, op.Layer, op.C)
-		}
-	}
-	return nil
 }
 
 // Add returns the operator x ← x + c·u at layer l.
