@@ -261,16 +261,7 @@ func (m *Model) Forward(batch Batch, opts ForwardOptions) (res *ForwardResult, e
 // planForward validates a Forward call and lays out its bucketed inputs.
 func (m *Model) planForward(batch Batch, opts ForwardOptions) (*forwardPlan, error) {
 	cfg := m.Config
-	if err := batch.validate(cfg); err != nil {
-		return nil, err
-	}
-	if err := CheckSteer(opts.Steer, cfg.HiddenSize, cfg.NumLayers); err != nil {
-		return nil, err
-	}
-	if err := checkRowSteer(cfg, opts.RowSteer, batch.B); err != nil {
-		return nil, err
-	}
-	rows, err := steerRows(opts.Steer, opts.RowSteer, batch.B)
+	rows, err := batchSteer(cfg, batch, opts.Steer, opts.RowSteer)
 	if err != nil {
 		return nil, err
 	}

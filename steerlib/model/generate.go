@@ -123,20 +123,11 @@ func (m *Model) newGeneration(prompts [][]int, opts GenerateOptions) (*generatio
 	if len(opts.StopStrings) > 0 && opts.Decode == nil {
 		return nil, errors.New("StopStrings need a Decode function")
 	}
-	if err := CheckSteer(opts.Steer, cfg.HiddenSize, cfg.NumLayers); err != nil {
-		return nil, err
-	}
 	batch, err := LeftPad(prompts, 0)
 	if err != nil {
 		return nil, err
 	}
-	if err := batch.validate(cfg); err != nil {
-		return nil, err
-	}
-	if err := checkRowSteer(cfg, opts.RowSteer, batch.B); err != nil {
-		return nil, err
-	}
-	rows, err := steerRows(opts.Steer, opts.RowSteer, batch.B)
+	rows, err := batchSteer(cfg, batch, opts.Steer, opts.RowSteer)
 	if err != nil {
 		return nil, err
 	}

@@ -7,10 +7,13 @@ import (
 	"testing"
 )
 
-func intsOf(v []int32) []int {
-	out := make([]int, len(v))
+func intsOf(v []int32) []int { return convertInts[int](v) }
+
+// convertInts converts between integer slice types.
+func convertInts[To, From int | int32](v []From) []To {
+	out := make([]To, len(v))
 	for i, x := range v {
-		out[i] = int(x)
+		out[i] = To(x)
 	}
 	return out
 }

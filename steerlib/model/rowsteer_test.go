@@ -48,7 +48,7 @@ func TestRowSteerMatchesAlone(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, p := range prompts {
-				one, err := m.Forward(Batch{B: 1, T: len(p), IDs: int32s(p)}, ForwardOptions{Steer: rows[i]})
+				one, err := m.Forward(Batch{B: 1, T: len(p), IDs: convertInts[int32](p)}, ForwardOptions{Steer: rows[i]})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -79,14 +79,6 @@ func TestRowSteerMatchesAlone(t *testing.T) {
 			}
 		})
 	}
-}
-
-func int32s(v []int) []int32 {
-	out := make([]int32, len(v))
-	for i, x := range v {
-		out[i] = int32(x)
-	}
-	return out
 }
 
 func TestRowSteerErrors(t *testing.T) {

@@ -128,39 +128,38 @@ func CheckSteer(ops []SteerOp, hidden, numLayers int) error {
 	return nil
 }
 
-// checkRowSteer checks per-row operators: one list per row (nil: none).
-func checkRowSteer(cfg *Config, rows [][]SteerOp, numRows int) error {
-	if rows == nil {
-		return nil
+// batchSteer validates a batch and its steering (Steer for every row, or
+// RowSteer: one list per row, nil for none) and returns each row's ops (nil
+// when nothing is steered).
+func batchSteer(cfg *Config, batch Batch, ops []SteerOp, rowOps [][]SteerOp) ([][]SteerOp, error) {
+	if err := batch.validate(cfg); err != nil {
+		return nil, err
 	}
-	if len(rows) != numRows {
-		return fmt.Errorf("RowSteer has %d rows, the batch has %d", len(rows), numRows)
+	if err := CheckSteer(ops, cfg.HiddenSize, cfg.NumLayers); err != nil {
+		return nil, err
 	}
-	for b, ops := range rows {
+	if rowOps == nil {
+		if len(ops) == 0 {
+			return nil, nil
+		}
+		rows := make([][]SteerOp, batch.B)
+		for i := range rows {
+			rows[i] = ops
+		}
+		return rows, nil
+	}
+	if len(ops) > 0 {
+		return nil, fmt.Errorf("give Steer (every row) or RowSteer (per row), not both")
+	}
+	if len(rowOps) != batch.B {
+		return nil, fmt.Errorf("RowSteer has %d rows, the batch has %d", len(rowOps), batch.B)
+	}
+	for b, ops := range rowOps {
 		if err := CheckSteer(ops, cfg.HiddenSize, cfg.NumLayers); err != nil {
-			return fmt.Errorf("row %d: %w", b, err)
+			return nil, fmt.Errorf("row %d: %w", b, err)
 		}
 	}
-	return nil
-}
-
-// steerRows returns the operators of each of n rows: RowSteer when given,
-// else the batch-wide ops for every row. It fails when both are given.
-func steerRows(batchOps []SteerOp, rowOps [][]SteerOp, n int) ([][]SteerOp, error) {
-	if rowOps != nil {
-		if len(batchOps) > 0 {
-			return nil, fmt.Errorf("give Steer (every row) or RowSteer (per row), not both")
-		}
-		return rowOps, nil
-	}
-	if len(batchOps) == 0 {
-		return nil, nil
-	}
-	rows := make([][]SteerOp, n)
-	for i := range rows {
-		rows[i] = batchOps
-	}
-	return rows, nil
+	return rowOps, nil
 }
 
 // steerPlan is the compiled structure of a batch's steering: the layer of
