@@ -344,14 +344,17 @@ func (m *Model) forwardExec(p *forwardPlan) (*Exec, error) {
 // tokenLogProbs returns log softmax(logits[:, t-1])[ids[:, t]] at t ≥ 1 and 0
 // at t = 0: [B, T] float32.
 func tokenLogProbs(logits, ids *Node) *Node {
-	B, T, V := logits.Shape().Dim(0), logits.Shape().Dim(1), logits.Shape().Dim(2)
+	g := ids.Graph()
+	B, T := logits.Shape().Dim(0), logits.Shape().Dim(1)
+	zero := Zeros(g, shapes.Make(dtypes.Float32, B, 1))
 	if T == 1 {
-		return Zeros(ids.Graph(), shapes.Make(dtypes.Float32, B, 1))
+		return zero
 	}
-	lp := LogSoftmax(Slice(logits, AxisRange(), AxisRange(0, T-1), AxisRange()), -1)
-	next := OneHot(Slice(ids, AxisRange(), AxisRange(1, T)), V, dtypes.Float32) // [B, T-1, V]
-	picked := ReduceSum(Mul(lp, next), -1)                                      // [B, T-1]
-	return Concatenate([]*Node{Zeros(ids.Graph(), shapes.Make(dtypes.Float32, B, 1)), picked}, 1)
+	lp := LogSoftmax(Slice(logits, AxisRange(), AxisRange(0, T-1), AxisRange()), -1) // [B, T-1, V]
+	// Gather indices (b, t, ids[b, t+1]): [B, T-1, 3].
+	at := Concatenate([]*Node{Iota(g, shapesI32(B, T-1, 1), 0), Iota(g, shapesI32(B, T-1, 1), 1),
+		Reshape(Slice(ids, AxisRange(), AxisRange(1, T)), B, T-1, 1)}, 2)
+	return Concatenate([]*Node{zero, Gather(lp, at)}, 1)
 }
 
 // forwardResult copies a forward graph's outputs into the caller's layout.
