@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
+	"github.com/gosteer/gosteer/steerlib/progress"
 )
 
 // ComputeOptions configures Compute.
@@ -16,9 +17,9 @@ type ComputeOptions struct {
 	BatchSize int
 	// InstructionID selects the pairs of one instruction (see ExtractOptions).
 	InstructionID string
-	// Progress receives progress (nil: none). Use AutoProgress(os.Stderr)
-	// for a bar in a terminal or a GoNB notebook.
-	Progress Progress
+	// Progress receives progress in pairs (nil: none), e.g.
+	// progress.Terminal(os.Stderr), or gonbplot.Progress() in a notebook.
+	Progress progress.Reporter
 	// ModelHint is recorded in the set (e.g. the config's model_type).
 	ModelHint string
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
+	"github.com/gosteer/gosteer/steerlib/progress"
 )
 
 // PairSource yields pairs one at a time and io.EOF after the last;
@@ -75,7 +76,7 @@ type ExtractOptions struct {
 	// pairs must share one instruction id.
 	InstructionID string
 	// Progress receives progress in pairs (nil: none); Total sizes it.
-	Progress Progress
+	Progress progress.Reporter
 	Total    int
 	// StatePath, when set, receives the accumulator state every
 	// CheckpointEvery batches (default 16) and at the end, so an
@@ -102,10 +103,7 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 	if every <= 0 {
 		every = 16
 	}
-	prog := opts.Progress
-	if prog == nil {
-		prog = NoProgress{}
-	}
+	prog := progress.Or(opts.Progress)
 	id := opts.InstructionID
 	if id == "" {
 		id = acc.InstructionID

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gosteer/gosteer/steerlib/pairs"
+	"github.com/gosteer/gosteer/steerlib/progress"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
@@ -83,7 +84,7 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	plain := fs.Bool("plain", false, `render prompts in the base-model "Q: …\nA:" format instead of the chat template`)
 	tokDir := fs.String("tokenizer", "", "folder with tokenizer.json and the chat template (default: the model folder)")
 	dateStr := fs.String("date", vectors.DefaultDate.Format("2006-01-02"), "date chat templates see (YYYY-MM-DD; fixed so runs are reproducible)")
-	progress := fs.Bool("progress", true, "show a progress bar on stderr")
+	showProgress := fs.Bool("progress", true, "show a progress bar on stderr")
 	every := fs.Int("checkpoint-every", 16, "save the state every N batches")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -160,9 +161,9 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	var prog vectors.Progress = vectors.NoProgress{}
-	if *progress {
-		prog = vectors.AutoProgress(stderr)
+	var prog progress.Reporter = progress.None{}
+	if *showProgress {
+		prog = progress.Terminal(stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
