@@ -16,52 +16,21 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gosteer/gosteer/steerlib/controlvec"
+	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
 	"github.com/gosteer/gosteer/steerlib/progress"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 func init() {
-	register(command{
-		name:    "vectors",
-		summary: "compute steering vectors from pairs; inspect them; export/import GGUF control vectors",
-		run:     runVectors,
-	})
-}
-
-var vectorsSubcommands = []struct {
-	name, summary string
-	run           func(args []string, stdout, stderr io.Writer) error
-}{
-	{"pairs", "write a JSONL pair file from the paper's data or from base queries × gosteer's phrasings", runVectorsPairs},
-	{"compute", "compute per-layer directions from a JSONL pair file on a model", runVectorsCompute},
-	{"export-gguf", "write a vector file as a llama.cpp / repeng GGUF control vector", runVectorsExportGGUF},
-	{"import-gguf", "read a GGUF control vector into a vector file", runVectorsImportGGUF},
-	{"info", "describe a vector file (safetensors or GGUF)", runVectorsInfo},
-}
-
-func runVectors(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
-		w := stdout
-		if len(args) == 0 {
-			w = stderr
-		}
-		fmt.Fprintf(w, "Usage: steer vectors <subcommand> [flags]\n\nSubcommands:\n")
-		for _, s := range vectorsSubcommands {
-			fmt.Fprintf(w, "  %-12s %s\n", s.name, s.summary)
-		}
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	for _, s := range vectorsSubcommands {
-		if s.name == args[0] {
-			return s.run(args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "steer vectors: unknown subcommand %q\n", args[0])
-	return errUsage
+	register(group("vectors", "compute steering vectors from pairs; inspect them; export/import GGUF control vectors",
+		command{"pairs", "write a JSONL pair file from the paper's data or from base queries × gosteer's phrasings", runVectorsPairs},
+		command{"compute", "compute per-layer directions from a JSONL pair file on a model", runVectorsCompute},
+		command{"export-gguf", "write a vector file as a llama.cpp / repeng GGUF control vector", runVectorsExportGGUF},
+		command{"import-gguf", "read a GGUF control vector into a vector file", runVectorsImportGGUF},
+		command{"info", "describe a vector file (safetensors or GGUF)", runVectorsInfo},
+	))
 }
 
 // defaultStatePath is where compute keeps its running sums for out.
@@ -183,11 +152,11 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	set.Best = *layer
-	if set.Best < 0 && haveState {
+	set.ChosenLayer = *layer
+	if set.ChosenLayer == vectors.NoLayer && haveState {
 		// Keep the layer of choice of the vector being resumed or updated.
 		if prev, err := vectors.Load(*out); err == nil {
-			set.Best = prev.Best
+			set.ChosenLayer = prev.ChosenLayer
 		}
 	}
 	if err := set.Save(*out); err != nil {
@@ -210,29 +179,13 @@ func modelHint(dir, name string) string {
 	return filepath.Base(filepath.Clean(name))
 }
 
-// parseLayers reads "all" or a comma-separated list of layers.
-func parseLayers(s string) ([]int, error) {
-	if s == "" || s == "all" {
-		return nil, nil
-	}
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		l, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || l < 0 {
-			return nil, fmt.Errorf("--layers %q: want all or a comma-separated list of layers ≥ 0", s)
-		}
-		out = append(out, l)
-	}
-	return out, nil
-}
-
 func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("vectors export-gguf", "--in VEC.safetensors --out VEC.gguf [--scale C] [--layers all|L,L] [--op add|clamp --clamp-approx]", stderr)
 	in := fs.String("in", "", "vector file")
 	out := fs.String("out", "", "GGUF control vector to write")
 	scale := fs.Float64("scale", 1, "add coefficient c: the file holds c·u per layer")
 	layers := fs.String("layers", "", "layers to export: a list, or all (default: the layer of choice if the file has one, else all layers ≥ 1)")
-	op := fs.String("op", vectors.OpAdd, "add, or clamp (needs --clamp-approx: llama.cpp has no clamp)")
+	opName := fs.String("op", "add", "add, or clamp (needs --clamp-approx: llama.cpp has no clamp)")
 	approx := fs.Bool("clamp-approx", false, "export clamp as the constant c = z̄ − mean_proj_without per layer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -246,13 +199,22 @@ func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ls, err := parseLayers(*layers)
+	ls, err := parseLayerList(*layers, 0)
 	if err != nil {
 		return err
 	}
+	var op model.OpKind
+	switch *opName {
+	case "add":
+		op = model.OpAdd
+	case "clamp":
+		op = model.OpClamp
+	default:
+		return fmt.Errorf("--op %q: want add or clamp", *opName)
+	}
 	switch {
-	case *layers == "" && set.Best >= 0:
-		ls = []int{set.Best}
+	case *layers == "" && set.ChosenLayer != vectors.NoLayer:
+		ls = []int{set.ChosenLayer}
 	case ls == nil:
 		for _, l := range set.LayerIDs() {
 			if l == 0 {
@@ -262,8 +224,8 @@ func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 			ls = append(ls, l)
 		}
 	}
-	opts := vectors.ExportOptions{Layers: ls, Op: *op, ClampApprox: *approx}
-	if *op == vectors.OpAdd {
+	opts := controlvec.ExportOptions{Layers: ls, Op: op, ClampApprox: *approx}
+	if op == model.OpAdd {
 		opts.Scale = *scale
 		if *scale == 0 {
 			return errors.New("--scale 0 exports a zero vector")
@@ -271,15 +233,15 @@ func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 	} else if *scale != 1 {
 		return errors.New("--scale applies to add only")
 	}
-	if err := vectors.ExportGGUF(set, *out, opts); err != nil {
+	if err := controlvec.Export(set, *out, opts); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: control vector, layers %v, %s\n", *out, ls, describeExport(opts))
 	return nil
 }
 
-func describeExport(o vectors.ExportOptions) string {
-	if o.Op == vectors.OpClamp {
+func describeExport(o controlvec.ExportOptions) string {
+	if o.Op == model.OpClamp {
 		return "clamp approximated by c = z̄ − mean_proj_without"
 	}
 	return "add with c = " + strconv.FormatFloat(o.Scale, 'g', -1, 64)
@@ -297,7 +259,7 @@ func runVectorsImportGGUF(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	set, err := vectors.ImportGGUF(*in)
+	set, err := controlvec.Import(*in)
 	if err != nil {
 		return err
 	}
@@ -357,8 +319,8 @@ func runVectorsInfo(args []string, stdout, stderr io.Writer) error {
 	}
 	info := infoJSON{File: path, ModelHint: s.ModelHint, Method: s.Method, InstructionID: s.InstructionID,
 		Hidden: s.Hidden, NumLayers: s.NumLayers, NPairs: s.NPairs}
-	if s.Best >= 0 {
-		b := s.Best
+	if s.ChosenLayer != vectors.NoLayer {
+		b := s.ChosenLayer
 		info.Layer = &b
 	}
 	for i, l := range s.Layers {
@@ -375,8 +337,8 @@ func runVectorsInfo(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "file         %s\nmodel hint   %s\nmethod       %s\ninstruction  %s\nhidden size  %d\nmodel layers %d\npairs        %d\n",
 		path, s.ModelHint, s.Method, s.InstructionID, s.Hidden, s.NumLayers, s.NPairs)
-	if s.Best >= 0 {
-		fmt.Fprintf(stdout, "layer        %d (layer of choice)\n", s.Best)
+	if s.ChosenLayer != vectors.NoLayer {
+		fmt.Fprintf(stdout, "layer        %d (layer of choice)\n", s.ChosenLayer)
 	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)

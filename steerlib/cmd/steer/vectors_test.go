@@ -120,7 +120,7 @@ func TestVectorsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.NPairs != 4 || set.Best != 2 || set.ModelHint != "llama" || set.InstructionID != "change_case:english_lowercase" || len(set.Layers) != 4 || set.Hidden != 64 {
+	if set.NPairs != 4 || set.ChosenLayer != 2 || set.ModelHint != "llama" || set.InstructionID != "change_case:english_lowercase" || len(set.Layers) != 4 || set.Hidden != 64 {
 		t.Fatalf("computed set: %+v", set)
 	}
 	state := filepath.Join(tmp, "lower.state.safetensors")
@@ -227,7 +227,7 @@ func TestVectorsCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2, _ := vectors.Load(vec)
-	if fmt.Sprint(bs.LayerIDs()) != "[1 2]" || bs.NPairs != 8 || bs.Best != 2 {
+	if fmt.Sprint(bs.LayerIDs()) != "[1 2]" || bs.NPairs != 8 || bs.ChosenLayer != 2 {
 		t.Fatalf("imported: %+v", bs)
 	}
 	for _, l := range []int{1, 2} {
