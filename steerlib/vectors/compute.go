@@ -25,15 +25,16 @@ type ComputeOptions struct {
 }
 
 // Compute extracts the directions of one instruction from in-memory pairs on
-// a model with enc (see LoadEncoder) and returns the vector set and the
-// accumulator (keep it to add more pairs later; see Accumulator.Save).
-func Compute(ctx context.Context, m *model.Model, enc Encoder, ps []pairs.Pair, opts ComputeOptions) (*Set, *Accumulator, error) {
+// a model, encoding prompts with enc (e.g. the Encode method of a
+// chat.Encoder), and returns the vector set. To keep the running sums (to add
+// pairs later, or resume), use Extract with an Accumulator instead.
+func Compute(ctx context.Context, m *model.Model, enc Encoder, ps []pairs.Pair, opts ComputeOptions) (*Set, error) {
 	method := opts.Method
 	if method == "" {
 		method = MethodMeanDiff
 	}
 	if method != MethodMeanDiff && method != MethodPCADiff {
-		return nil, nil, fmt.Errorf("compute vectors: unknown method %q", method)
+		return nil, fmt.Errorf("compute vectors: unknown method %q", method)
 	}
 	acc := NewAccumulator(m.Config.NumLayers, m.Config.HiddenSize, method == MethodPCADiff)
 	acc.ModelHint = opts.ModelHint
@@ -45,11 +46,11 @@ func Compute(ctx context.Context, m *model.Model, enc Encoder, ps []pairs.Pair, 
 		BatchSize: opts.BatchSize, InstructionID: opts.InstructionID, Progress: opts.Progress, Total: total,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("compute vectors: %w", err)
+		return nil, fmt.Errorf("compute vectors: %w", err)
 	}
 	s, err := acc.Vectors(method)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return s, acc, nil
+	return s, nil
 }

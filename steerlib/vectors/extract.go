@@ -34,7 +34,7 @@ func (s *SliceSource) Next() (pairs.Pair, error) {
 
 // Encoder turns a prompt (the user message) into the token ids the model
 // reads: normally the chat template with add_generation_prompt=true, then the
-// tokenizer (see ChatEncoder).
+// tokenizer (the Encode method of a chat.Encoder).
 type Encoder func(prompt string) ([]int, error)
 
 // CaptureFunc runs the model over token rows of different lengths and returns,

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gosteer/gosteer/steerlib"
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 	"github.com/gosteer/gosteer/steerlib/vectors"
@@ -58,8 +59,8 @@ func parseDType(s string) (dtypes.DType, error) {
 	return dtypes.InvalidDType, fmt.Errorf("--dtype %q: want f32 or bf16", s)
 }
 
-// load opens the model named by --model.
-func (f runtimeFlags) load() (*model.Model, error) {
+// modelOptions are the model.Load options of --dtype and --backend.
+func (f runtimeFlags) modelOptions() ([]model.Option, error) {
 	if *f.model == "" {
 		return nil, fmt.Errorf("--model is required")
 	}
@@ -67,7 +68,25 @@ func (f runtimeFlags) load() (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return model.Load(*f.model, model.WithDType(dt), model.WithBackend(*f.backend))
+	return []model.Option{model.WithDType(dt), model.WithBackend(*f.backend)}, nil
+}
+
+// load opens the model named by --model.
+func (f runtimeFlags) load() (*model.Model, error) {
+	mo, err := f.modelOptions()
+	if err != nil {
+		return nil, err
+	}
+	return model.Load(*f.model, mo...)
+}
+
+// open opens the model named by --model with its prompt encoder.
+func (f runtimeFlags) open(opts ...steerlib.Option) (*steerlib.Model, error) {
+	mo, err := f.modelOptions()
+	if err != nil {
+		return nil, err
+	}
+	return steerlib.Open(*f.model, append(opts, steerlib.WithModelOptions(mo...))...)
 }
 
 // steerOps turns the --steer specs into operators checked against cfg.

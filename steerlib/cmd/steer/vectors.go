@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gosteer/gosteer/steerlib/chat"
 	"github.com/gosteer/gosteer/steerlib/controlvec"
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
@@ -52,7 +53,7 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	update := fs.Bool("update", false, "add the pairs to the sums already in the state file (more pairs for an existing vector)")
 	plain := fs.Bool("plain", false, `render prompts in the base-model "Q: …\nA:" format instead of the chat template`)
 	tokDir := fs.String("tokenizer", "", "folder with tokenizer.json and the chat template (default: the model folder)")
-	dateStr := fs.String("date", vectors.DefaultDate.Format("2006-01-02"), "date chat templates see (YYYY-MM-DD; fixed so runs are reproducible)")
+	date := addDateFlag(fs)
 	showProgress := fs.Bool("progress", true, "show a progress bar on stderr")
 	every := fs.Int("checkpoint-every", 16, "save the state every N batches")
 	if err := parseFlags(fs, args); err != nil {
@@ -68,10 +69,6 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	}
 	if *method != vectors.MethodMeanDiff && *method != vectors.MethodPCADiff {
 		return fmt.Errorf("--method %q: want %s or %s", *method, vectors.MethodMeanDiff, vectors.MethodPCADiff)
-	}
-	date, err := time.Parse("2006-01-02", *dateStr)
-	if err != nil {
-		return fmt.Errorf("--date %q: want YYYY-MM-DD", *dateStr)
 	}
 	statePath := *state
 	if statePath == "" {
@@ -99,7 +96,7 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	if dir == "" {
 		dir = m.Dir
 	}
-	enc, err := vectors.LoadEncoder(dir, *plain, date)
+	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{Plain: *plain, Date: time.Time(*date)})
 	if err != nil {
 		return err
 	}
@@ -138,7 +135,7 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	before := acc.N
 	start := time.Now()
-	err = vectors.Extract(ctx, acc, src, enc, vectors.ModelCapture(m), vectors.ExtractOptions{
+	err = vectors.Extract(ctx, acc, src, enc.Encode, vectors.ModelCapture(m), vectors.ExtractOptions{
 		BatchSize: *batch, InstructionID: *instruction, Progress: prog, Total: total,
 		StatePath: statePath, CheckpointEvery: *every, Resume: *resume,
 	})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosteer/gosteer/steerlib/chat"
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
 	"github.com/gosteer/gosteer/steerlib/vectors"
@@ -90,11 +91,11 @@ func TestVectorsCLI(t *testing.T) {
 	tmp := t.TempDir()
 
 	// The encoder renders the chat template with the generation prompt.
-	enc, err := vectors.LoadEncoder(dir, false, vectors.DefaultDate)
+	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{Date: chat.DefaultDate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := enc("Hi!")
+	ids, err := enc.Encode("Hi!")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +132,8 @@ func TestVectorsCLI(t *testing.T) {
 	m := mustLoadModel(t, dir)
 	acc := vectors.NewAccumulator(4, 64, false)
 	for _, p := range ps[:4] {
-		w, _ := enc(p.With)
-		o, _ := enc(p.Without)
+		w, _ := enc.Encode(p.With)
+		o, _ := enc.Encode(p.Without)
 		acts, err := vectors.ModelCapture(m)([][]int{w, o})
 		if err != nil {
 			t.Fatal(err)
