@@ -26,6 +26,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/gosteer/gosteer/steerlib/internal/guard"
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -159,11 +160,7 @@ func tokenString(raw json.RawMessage) (string, error) {
 // New parses a Jinja chat template. Blocks are trimmed as Hugging Face does
 // (trim_blocks and lstrip_blocks).
 func New(source string) (t *Template, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("parse chat template: %v", r)
-		}
-	}()
+	defer guard.Recover(&err, "parse chat template")
 	cfg := config.New()
 	cfg.TrimBlocks = true
 	cfg.LeftStripBlocks = true
@@ -185,11 +182,7 @@ func New(source string) (t *Template, err error) {
 
 // Render renders msgs with the template.
 func (t *Template) Render(msgs []Message, opts Options) (out string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("render chat template: %v", r)
-		}
-	}()
+	defer guard.Recover(&err, "render chat template")
 	date := opts.Date
 	if date.IsZero() {
 		date = time.Now()
