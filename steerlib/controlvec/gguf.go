@@ -453,61 +453,87 @@ func decodeGGUF(b []byte) (*ggufFile, error) {
 	if nt > ggufMaxCount || nkv > ggufMaxCount {
 		return nil, fmt.Errorf("implausible counts: %d tensors, %d metadata entries", nt, nkv)
 	}
+	if err := r.metadata(g, nkv); err != nil {
+		return nil, err
+	}
+	for i := uint64(0); i < nt; i++ {
+		t, err := r.tensorInfo(i)
+		if err != nil {
+			return nil, err
+		}
+		g.Tensors = append(g.Tensors, t)
+	}
+	if err := sliceTensorData(g, b, alignUp(r.pos, g.Alignment)); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// metadata reads n metadata entries into g, and its alignment.
+func (r *ggufReader) metadata(g *ggufFile, n uint64) error {
 	g.Alignment = ggufDefaultAlignment
-	for i := uint64(0); i < nkv; i++ {
+	for i := uint64(0); i < n; i++ {
 		key, err := r.str()
 		if err != nil {
-			return nil, fmt.Errorf("metadata %d key: %w", i, err)
+			return fmt.Errorf("metadata %d key: %w", i, err)
 		}
 		t, err := r.u32()
 		if err != nil {
-			return nil, fmt.Errorf("metadata %s type: %w", key, err)
+			return fmt.Errorf("metadata %s type: %w", key, err)
 		}
 		v, err := r.value(t, 0)
 		if err != nil {
-			return nil, fmt.Errorf("metadata %s: %w", key, err)
+			return fmt.Errorf("metadata %s: %w", key, err)
 		}
 		g.KV = append(g.KV, ggufKV{Key: key, Type: t, Value: v})
 		if key == "general.alignment" {
 			a, ok := v.(uint32)
 			if !ok || a == 0 || a&(a-1) != 0 {
-				return nil, fmt.Errorf("general.alignment %v: want a power-of-two uint32", v)
+				return fmt.Errorf("general.alignment %v: want a power-of-two uint32", v)
 			}
 			g.Alignment = uint64(a)
 		}
 	}
-	for i := uint64(0); i < nt; i++ {
-		var t ggufTensor
-		if t.Name, err = r.str(); err != nil {
-			return nil, fmt.Errorf("tensor %d name: %w", i, err)
-		}
-		nd, err := r.u32()
-		if err != nil {
-			return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
-		}
-		if nd > ggufMaxDims {
-			return nil, fmt.Errorf("tensor %s: %d dimensions", t.Name, nd)
-		}
-		for j := uint32(0); j < nd; j++ {
-			d, err := r.u64()
-			if err != nil {
-				return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
-			}
-			t.Dims = append(t.Dims, d)
-		}
-		if t.Type, err = r.u32(); err != nil {
-			return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
-		}
-		if t.Offset, err = r.u64(); err != nil {
-			return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
-		}
-		g.Tensors = append(g.Tensors, t)
+	return nil
+}
+
+// tensorInfo reads the name, dimensions, type and data offset of tensor i.
+func (r *ggufReader) tensorInfo(i uint64) (ggufTensor, error) {
+	var t ggufTensor
+	var err error
+	if t.Name, err = r.str(); err != nil {
+		return t, fmt.Errorf("tensor %d name: %w", i, err)
 	}
-	dataStart := alignUp(r.pos, g.Alignment)
+	nd, err := r.u32()
+	if err != nil {
+		return t, fmt.Errorf("tensor %s: %w", t.Name, err)
+	}
+	if nd > ggufMaxDims {
+		return t, fmt.Errorf("tensor %s: %d dimensions", t.Name, nd)
+	}
+	for j := uint32(0); j < nd; j++ {
+		d, err := r.u64()
+		if err != nil {
+			return t, fmt.Errorf("tensor %s: %w", t.Name, err)
+		}
+		t.Dims = append(t.Dims, d)
+	}
+	if t.Type, err = r.u32(); err != nil {
+		return t, fmt.Errorf("tensor %s: %w", t.Name, err)
+	}
+	if t.Offset, err = r.u64(); err != nil {
+		return t, fmt.Errorf("tensor %s: %w", t.Name, err)
+	}
+	return t, nil
+}
+
+// sliceTensorData points the Data of every tensor of a known type at its
+// bytes in b, whose data section starts at dataStart.
+func sliceTensorData(g *ggufFile, b []byte, dataStart uint64) error {
 	for i := range g.Tensors {
 		t := &g.Tensors[i]
 		if t.Offset%g.Alignment != 0 {
-			return nil, fmt.Errorf("tensor %s: offset %d not aligned to %d", t.Name, t.Offset, g.Alignment)
+			return fmt.Errorf("tensor %s: offset %d not aligned to %d", t.Name, t.Offset, g.Alignment)
 		}
 		es, ok := ggmlTypeSize(t.Type)
 		if !ok {
@@ -516,17 +542,17 @@ func decodeGGUF(b []byte) (*ggufFile, error) {
 		n := es
 		for _, d := range t.Dims {
 			if d != 0 && n > math.MaxUint64/d {
-				return nil, fmt.Errorf("tensor %s: size overflows", t.Name)
+				return fmt.Errorf("tensor %s: size overflows", t.Name)
 			}
 			n *= d
 		}
 		start := dataStart + t.Offset
 		if start < dataStart || start > uint64(len(b)) || n > uint64(len(b))-start {
-			return nil, fmt.Errorf("tensor %s: data [%d, +%d) lies outside the file (%d bytes)", t.Name, start, n, len(b))
+			return fmt.Errorf("tensor %s: data [%d, +%d) lies outside the file (%d bytes)", t.Name, start, n, len(b))
 		}
 		t.Data = b[start : start+n]
 	}
-	return g, nil
+	return nil
 }
 
 // readGGUFFile reads and parses path.

@@ -39,96 +39,106 @@ func defaultStatePath(out string) string {
 	return strings.TrimSuffix(out, ".safetensors") + ".state.safetensors"
 }
 
-func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
+// computeFlags are the flags of steer vectors compute.
+type computeFlags struct {
+	rf                                         runtimeFlags
+	pairsPath, out, method, instruction, state *string
+	tokDir                                     *string
+	batch, layer, every                        *int
+	resume, update, plain, showProgress        *bool
+	date                                       *dateFlag
+}
+
+// parseComputeFlags parses and checks the flags of steer vectors compute.
+func parseComputeFlags(args []string, stderr io.Writer) (*computeFlags, error) {
 	fs := newFlagSet("vectors compute", "--model DIR --pairs PAIRS.jsonl --out VEC.safetensors [flags]", stderr)
-	rf := addRuntimeFlags(fs, false)
-	pairsPath := fs.String("pairs", "", "JSONL pairs: {\"instruction_id\", \"with\", \"without\", \"kwargs\"} per line")
-	out := fs.String("out", "", "output vector file (safetensors)")
-	method := fs.String("method", vectors.MethodMeanDiff, "mean_diff (the paper) or pca_diff (repeng; keeps a hidden×hidden matrix per layer)")
-	batch := fs.Int("batch", 8, "pairs per forward pass (memory is bounded by it)")
-	instruction := fs.String("instruction", "", "use only pairs of this instruction id (needed when the file mixes several)")
-	layer := fs.Int("layer", -1, "record this layer as the layer of choice (default: keep the one of OUT when resuming or updating)")
-	state := fs.String("state", "", "running-sums file for resuming and updating (default OUT without .safetensors + .state.safetensors)")
-	resume := fs.Bool("resume", false, "continue an interrupted run over the same pairs from the state file")
-	update := fs.Bool("update", false, "add the pairs to the sums already in the state file (more pairs for an existing vector)")
-	plain := fs.Bool("plain", false, `render prompts in the base-model "Q: …\nA:" format instead of the chat template`)
-	tokDir := fs.String("tokenizer", "", "folder with tokenizer.json and the chat template (default: the model folder)")
-	date := addDateFlag(fs)
-	showProgress := fs.Bool("progress", true, "show a progress bar on stderr")
-	every := fs.Int("checkpoint-every", 16, "save the state every N batches")
+	f := &computeFlags{rf: addRuntimeFlags(fs, false)}
+	f.pairsPath = fs.String("pairs", "", "JSONL pairs: {\"instruction_id\", \"with\", \"without\", \"kwargs\"} per line")
+	f.out = fs.String("out", "", "output vector file (safetensors)")
+	f.method = fs.String("method", vectors.MethodMeanDiff, "mean_diff (the paper) or pca_diff (repeng; keeps a hidden×hidden matrix per layer)")
+	f.batch = fs.Int("batch", 8, "pairs per forward pass (memory is bounded by it)")
+	f.instruction = fs.String("instruction", "", "use only pairs of this instruction id (needed when the file mixes several)")
+	f.layer = fs.Int("layer", -1, "record this layer as the layer of choice (default: keep the one of OUT when resuming or updating)")
+	f.state = fs.String("state", "", "running-sums file for resuming and updating (default OUT without .safetensors + .state.safetensors)")
+	f.resume = fs.Bool("resume", false, "continue an interrupted run over the same pairs from the state file")
+	f.update = fs.Bool("update", false, "add the pairs to the sums already in the state file (more pairs for an existing vector)")
+	f.plain = fs.Bool("plain", false, `render prompts in the base-model "Q: …\nA:" format instead of the chat template`)
+	f.tokDir = fs.String("tokenizer", "", "folder with tokenizer.json and the chat template (default: the model folder)")
+	f.date = addDateFlag(fs)
+	f.showProgress = fs.Bool("progress", true, "show a progress bar on stderr")
+	f.every = fs.Int("checkpoint-every", 16, "save the state every N batches")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	if *rf.model == "" || *pairsPath == "" || *out == "" || fs.NArg() != 0 {
+	if *f.rf.model == "" || *f.pairsPath == "" || *f.out == "" || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, "steer vectors compute: --model, --pairs and --out are required (and no positional arguments)")
 		fs.Usage()
-		return errUsage
+		return nil, errUsage
 	}
-	if *resume && *update {
-		return errors.New("--resume and --update exclude each other")
+	if *f.resume && *f.update {
+		return nil, errors.New("--resume and --update exclude each other")
 	}
-	if *method != vectors.MethodMeanDiff && *method != vectors.MethodPCADiff {
-		return fmt.Errorf("--method %q: want %s or %s", *method, vectors.MethodMeanDiff, vectors.MethodPCADiff)
+	if *f.method != vectors.MethodMeanDiff && *f.method != vectors.MethodPCADiff {
+		return nil, fmt.Errorf("--method %q: want %s or %s", *f.method, vectors.MethodMeanDiff, vectors.MethodPCADiff)
 	}
-	statePath := *state
-	if statePath == "" {
-		statePath = defaultStatePath(*out)
+	if *f.state == "" {
+		*f.state = defaultStatePath(*f.out)
 	}
-	total, err := pairs.Count(*pairsPath)
+	return f, nil
+}
+
+func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
+	f, err := parseComputeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	statePath := *f.state
+	total, err := pairs.Count(*f.pairsPath)
 	if err != nil {
 		return err
 	}
 	_, statErr := os.Stat(statePath)
 	haveState := statErr == nil
-	if haveState && !*resume && !*update {
+	if haveState && !*f.resume && !*f.update {
 		return fmt.Errorf("state file %s exists: pass --resume to continue an interrupted run over the same pairs, --update to add these pairs to it, or remove it", statePath)
 	}
-	if !haveState && (*resume || *update) {
+	if !haveState && (*f.resume || *f.update) {
 		return fmt.Errorf("--resume/--update: no state file %s", statePath)
 	}
 
-	m, err := rf.load()
+	m, err := f.rf.load()
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	dir := *tokDir
+	dir := *f.tokDir
 	if dir == "" {
 		dir = m.Dir
 	}
-	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{Plain: *plain, Date: time.Time(*date)})
+	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{Plain: *f.plain, Date: time.Time(*f.date)})
 	if err != nil {
 		return err
 	}
 	L, D := m.Config.NumLayers, m.Config.HiddenSize
-	if *layer >= L {
-		return fmt.Errorf("--layer %d out of range: the model has %d layers (0..%d)", *layer, L, L-1)
+	if *f.layer >= L {
+		return fmt.Errorf("--layer %d out of range: the model has %d layers (0..%d)", *f.layer, L, L-1)
 	}
 	var acc *vectors.Accumulator
 	if haveState {
-		if acc, err = vectors.LoadAccumulator(statePath); err != nil {
+		if acc, err = loadState(statePath, m.Config, *f.method, *f.instruction); err != nil {
 			return err
 		}
-		if acc.NumLayers != L || acc.Hidden != D {
-			return fmt.Errorf("state %s is for %d layers × %d, the model has %d × %d", statePath, acc.NumLayers, acc.Hidden, L, D)
-		}
-		if *method == vectors.MethodPCADiff && !acc.HasPCA() {
-			return fmt.Errorf("state %s was computed without pca_diff's matrices; recompute from scratch for --method pca_diff", statePath)
-		}
-		if *instruction != "" && acc.InstructionID != "" && acc.InstructionID != *instruction {
-			return fmt.Errorf("state %s holds pairs of %q, not %q", statePath, acc.InstructionID, *instruction)
-		}
 	} else {
-		acc = vectors.NewAccumulator(L, D, *method == vectors.MethodPCADiff)
-		acc.ModelHint = modelHint(m.Dir, *rf.model)
+		acc = vectors.NewAccumulator(L, D, *f.method == vectors.MethodPCADiff)
+		acc.ModelHint = modelHint(m.Dir, *f.rf.model)
 	}
-	src, err := pairs.Open(*pairsPath)
+	src, err := pairs.Open(*f.pairsPath)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	var prog progress.Reporter = progress.None{}
-	if *showProgress {
+	if *f.showProgress {
 		prog = progress.Terminal(stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -136,8 +146,8 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	before := acc.N
 	start := time.Now()
 	err = vectors.Extract(ctx, acc, src, enc.Encode, vectors.ModelCapture(m), vectors.ExtractOptions{
-		BatchSize: *batch, InstructionID: *instruction, Progress: prog, Total: total,
-		StatePath: statePath, CheckpointEvery: *every, Resume: *resume,
+		BatchSize: *f.batch, InstructionID: *f.instruction, Progress: prog, Total: total,
+		StatePath: statePath, CheckpointEvery: *f.every, Resume: *f.resume,
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -145,23 +155,51 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	set, err := acc.Vectors(*method)
+	set, err := saveVectors(acc, *f.method, *f.layer, haveState, *f.out)
 	if err != nil {
 		return err
 	}
-	set.ChosenLayer = *layer
-	if set.ChosenLayer == vectors.NoLayer && haveState {
-		// Keep the layer of choice of the vector being resumed or updated.
-		if prev, err := vectors.Load(*out); err == nil {
+	fmt.Fprintf(stdout, "%s: %s for %q from %d pairs (%d new, %.1fs), %d layers × %d; state %s\n",
+		*f.out, set.Method, set.InstructionID, set.NPairs, acc.N-before, time.Since(start).Seconds(), L, D, statePath)
+	return nil
+}
+
+// loadState reads the running sums of an interrupted or earlier run and
+// checks them against the model and the flags.
+func loadState(path string, cfg *model.Config, method, instruction string) (*vectors.Accumulator, error) {
+	acc, err := vectors.LoadAccumulator(path)
+	if err != nil {
+		return nil, err
+	}
+	if acc.NumLayers != cfg.NumLayers || acc.Hidden != cfg.HiddenSize {
+		return nil, fmt.Errorf("state %s is for %d layers × %d, the model has %d × %d", path, acc.NumLayers, acc.Hidden, cfg.NumLayers, cfg.HiddenSize)
+	}
+	if method == vectors.MethodPCADiff && !acc.HasPCA() {
+		return nil, fmt.Errorf("state %s was computed without pca_diff's matrices; recompute from scratch for --method pca_diff", path)
+	}
+	if instruction != "" && acc.InstructionID != "" && acc.InstructionID != instruction {
+		return nil, fmt.Errorf("state %s holds pairs of %q, not %q", path, acc.InstructionID, instruction)
+	}
+	return acc, nil
+}
+
+// saveVectors writes the directions of acc to out with the layer of choice
+// (when none is given, a resumed or updated run keeps the one of out).
+func saveVectors(acc *vectors.Accumulator, method string, layer int, resumed bool, out string) (*vectors.Set, error) {
+	set, err := acc.Vectors(method)
+	if err != nil {
+		return nil, err
+	}
+	set.ChosenLayer = layer
+	if set.ChosenLayer == vectors.NoLayer && resumed {
+		if prev, err := vectors.Load(out); err == nil {
 			set.ChosenLayer = prev.ChosenLayer
 		}
 	}
-	if err := set.Save(*out); err != nil {
-		return err
+	if err := set.Save(out); err != nil {
+		return nil, err
 	}
-	fmt.Fprintf(stdout, "%s: %s for %q from %d pairs (%d new, %.1fs), %d layers × %d; state %s\n",
-		*out, set.Method, set.InstructionID, set.NPairs, acc.N-before, time.Since(start).Seconds(), L, D, statePath)
-	return nil
+	return set, nil
 }
 
 // modelHint is the model_type of the model's config.json (what repeng writes
