@@ -53,15 +53,31 @@ func Or(r Reporter) Reporter {
 	return r
 }
 
+// StartAt starts a task on r of which done units were finished by an
+// earlier run: Display.Resume when r supports it, else Set.
+func StartAt(r Reporter, label string, total, done int) {
+	r.Start(label, total)
+	if d, ok := r.(interface{ Resume(done int) }); ok {
+		d.Resume(done)
+	} else {
+		r.Set(done)
+	}
+}
+
 // State is the progress of a task at one moment.
 type State struct {
 	Label       string
 	Total, Done int
-	Elapsed     time.Duration
+	// Base is what was done before this run started (a resumed run): rate
+	// and ETA count only Done − Base.
+	Base    int
+	Elapsed time.Duration
+	// Note is appended to the line (e.g. "loss 1.234").
+	Note string
 }
 
-// Line renders "label 45/100  45% 3.2/s ETA 17s elapsed 14s" (the count only
-// when the total is unknown).
+// Line renders "label 45/100  45% 3.2/s ETA 17s elapsed 14s note" (the
+// count only when the total is unknown).
 func (s State) Line() string {
 	el := s.Elapsed.Seconds()
 	var b strings.Builder
@@ -71,8 +87,8 @@ func (s State) Line() string {
 	} else {
 		fmt.Fprintf(&b, " %d", s.Done)
 	}
-	if el > 0 && s.Done > 0 {
-		rate := float64(s.Done) / el
+	if run := s.Done - s.Base; el > 0 && run > 0 {
+		rate := float64(run) / el
 		fmt.Fprintf(&b, " %.3g/s", rate)
 		if s.Total > 0 && s.Done < s.Total {
 			eta := time.Duration(float64(s.Total-s.Done) / rate * float64(time.Second))
@@ -80,6 +96,9 @@ func (s State) Line() string {
 		}
 	}
 	fmt.Fprintf(&b, " elapsed %s", s.Elapsed.Round(time.Second))
+	if s.Note != "" {
+		b.WriteString(" " + s.Note)
+	}
 	return b.String()
 }
 
@@ -99,6 +118,8 @@ type Display struct {
 	label    string
 	total    int
 	done     int
+	base     int
+	note     string
 	start    time.Time
 	last     time.Time
 	render   func(s State, final bool)
@@ -116,9 +137,27 @@ func New(interval time.Duration, render func(s State, final bool)) *Display {
 func (d *Display) Start(label string, total int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.label, d.total, d.done = label, total, 0
+	d.label, d.total, d.done, d.base, d.note = label, total, 0, 0, ""
 	d.start = d.Now()
 	d.show(true, false)
+}
+
+// Resume reports that a resumed task starts with done units already
+// finished by an earlier run (call it right after Start): they count in the
+// fraction but not in the rate.
+func (d *Display) Resume(done int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.done, d.base = done, done
+	d.show(true, false)
+}
+
+// Note sets a short text shown after the progress (e.g. the current loss),
+// from the next render on.
+func (d *Display) Note(s string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.note = s
 }
 
 // Set implements Reporter.
@@ -144,7 +183,7 @@ func (d *Display) show(force, final bool) {
 		return
 	}
 	d.last = now
-	d.render(State{Label: d.label, Total: d.total, Done: d.done, Elapsed: now.Sub(d.start)}, final)
+	d.render(State{Label: d.label, Total: d.total, Done: d.done, Base: d.base, Elapsed: now.Sub(d.start), Note: d.note}, final)
 }
 
 // Terminal returns a Display writing to w: a bar redrawn in place (carriage

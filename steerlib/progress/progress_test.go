@@ -36,6 +36,8 @@ func TestStateLine(t *testing.T) {
 		{State{Label: "x", Total: 0, Done: 7, Elapsed: 7 * time.Second}, []string{"x 7 ", "1/s"}, []string{"ETA", "%"}},
 		{State{Label: "x", Total: 4, Done: 4, Elapsed: 2 * time.Second}, []string{"4/4 100%", "2/s"}, []string{"ETA"}},
 		{State{Label: "x", Total: 4, Done: 0}, []string{"0/4   0%"}, []string{"/s", "ETA"}},
+		{State{Label: "x", Total: 100, Done: 60, Base: 50, Elapsed: 10 * time.Second, Note: "loss 1.5"}, []string{"60/100  60%", " 1/s", "ETA 40s", "elapsed 10s loss 1.5"}, nil},
+		{State{Label: "x", Total: 100, Done: 50, Base: 50, Elapsed: 10 * time.Second}, []string{"50/100"}, []string{"/s", "ETA"}},
 	}
 	for _, c := range cases {
 		got := c.s.Line()
@@ -68,6 +70,19 @@ func TestDisplayFinalAndOr(t *testing.T) {
 	d.Finish()
 	if len(finals) != 2 || finals[0] || !finals[1] {
 		t.Fatalf("renders %v, want [false true]", finals)
+	}
+	var last State
+	r := New(time.Hour, func(s State, _ bool) { last = s })
+	r.Start("steps", 10)
+	r.Resume(4)
+	r.Note("loss 2")
+	r.Finish()
+	if last.Done != 4 || last.Base != 4 || last.Note != "loss 2" {
+		t.Errorf("after Resume and Note: %+v", last)
+	}
+	StartAt(r, "again", 10, 3)
+	if last.Done != 3 || last.Base != 3 || last.Label != "again" || last.Note != "" {
+		t.Errorf("after StartAt: %+v", last)
 	}
 	if _, ok := Or(nil).(None); !ok {
 		t.Error("Or(nil) is not None")

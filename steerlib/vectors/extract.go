@@ -122,8 +122,7 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 		}
 		return acc.Save(opts.StatePath)
 	}
-	prog.Start("pairs", opts.Total)
-	prog.Set(acc.N)
+	progress.StartAt(prog, "pairs", opts.Total, acc.N)
 	defer prog.Finish()
 	batch := make([]pairs.Pair, 0, bs)
 	for nb, done := 0, false; !done; {
