@@ -2,8 +2,11 @@ package steerlib
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gosteer/gosteer/steerlib/chat"
@@ -125,7 +128,19 @@ func (m *Model) Directions(ctx context.Context, ps []pairs.Pair) (*vectors.Set, 
 		return nil, fmt.Errorf("directions: %w", m.encErr)
 	}
 	return vectors.Compute(ctx, m.Net, m.Encoder.Encode, ps, vectors.ComputeOptions{
-		Progress: m.progress, ModelHint: m.Net.Config.Architecture})
+		Progress: m.progress, ModelHint: ModelHint(m.Net.Dir, m.Net.Config.Architecture)})
+}
+
+// ModelHint returns the model_type of the config.json in dir (what repeng
+// records as controlvector.model_hint, e.g. "llama"), else fallback.
+func ModelHint(dir, fallback string) string {
+	var cfg struct {
+		ModelType string `json:"model_type"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil && json.Unmarshal(b, &cfg) == nil && cfg.ModelType != "" {
+		return cfg.ModelType
+	}
+	return fallback
 }
 
 // Follows reports whether response follows instruction id (with its

@@ -97,3 +97,32 @@ func TestOpenWithoutTokenizer(t *testing.T) {
 		}
 	}
 }
+
+func TestModelHint(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if content != "" {
+			if err := os.WriteFile(filepath.Join(d, "config.json"), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	cases := []struct {
+		dir, want string
+	}{
+		{write("llama", `{"model_type": "llama", "hidden_size": 8}`), "llama"},
+		{write("none", `{"hidden_size": 8}`), "fallback"},
+		{write("broken", `{"model_type": `), "fallback"},
+		{write("missing", ""), "fallback"},
+	}
+	for _, c := range cases {
+		if got := steerlib.ModelHint(c.dir, "fallback"); got != c.want {
+			t.Errorf("ModelHint(%s) = %q, want %q", filepath.Base(c.dir), got, c.want)
+		}
+	}
+}

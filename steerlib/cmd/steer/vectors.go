@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gosteer/gosteer/steerlib"
 	"github.com/gosteer/gosteer/steerlib/chat"
 	"github.com/gosteer/gosteer/steerlib/controlvec"
 	"github.com/gosteer/gosteer/steerlib/model"
@@ -130,7 +131,7 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 		}
 	} else {
 		acc = vectors.NewAccumulator(L, D, *f.method == vectors.MethodPCADiff)
-		acc.ModelHint = modelHint(m.Dir, *f.rf.model)
+		acc.ModelHint = steerlib.ModelHint(m.Dir, filepath.Base(filepath.Clean(*f.rf.model)))
 	}
 	src, err := pairs.Open(*f.pairsPath)
 	if err != nil {
@@ -200,18 +201,6 @@ func saveVectors(acc *vectors.Accumulator, method string, layer int, resumed boo
 		return nil, err
 	}
 	return set, nil
-}
-
-// modelHint is the model_type of the model's config.json (what repeng writes
-// as controlvector.model_hint), else the name the model was given.
-func modelHint(dir, name string) string {
-	var cfg struct {
-		ModelType string `json:"model_type"`
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil && json.Unmarshal(b, &cfg) == nil && cfg.ModelType != "" {
-		return cfg.ModelType
-	}
-	return filepath.Base(filepath.Clean(name))
 }
 
 func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
