@@ -8,7 +8,9 @@
 // Rendered text already holds the special tokens the template writes (for
 // example bos_token for Llama 3 and Mistral-Nemo), so encode it without adding
 // special tokens (tokenizer.Encode(text, false)), as transformers'
-// apply_chat_template does.
+// apply_chat_template does. Encoder does all of it (template, fixed date
+// DefaultDate, tokenizer) for a one-turn prompt; every gosteer tool encodes
+// prompts through it.
 //
 // Known differences from Python Jinja (none affects the Qwen2.5, Qwen3,
 // Llama-3.2 and Mistral-Nemo templates on plain conversations): tojson sorts
