@@ -120,85 +120,51 @@ func (w *ggufWriter) u32(v uint32) { w.raw(binary.LittleEndian.AppendUint32(nil,
 func (w *ggufWriter) u64(v uint64) { w.raw(binary.LittleEndian.AppendUint64(nil, v)) }
 func (w *ggufWriter) str(s string) { w.u64(uint64(len(s))); w.raw([]byte(s)) }
 
+// put writes v with write when it holds a T, and reports a mismatch otherwise.
+func put[T any](v any, bad func() error, write func(T)) error {
+	x, ok := v.(T)
+	if !ok {
+		return bad()
+	}
+	write(x)
+	return nil
+}
+
+// value writes v as a metadata value of type t.
 func (w *ggufWriter) value(t uint32, v any) error {
 	bad := func() error { return fmt.Errorf("gguf: value %v (%T) does not match type %d", v, v, t) }
+	le := binary.LittleEndian
 	switch t {
 	case ggufUint8:
-		x, ok := v.(uint8)
-		if !ok {
-			return bad()
-		}
-		w.raw([]byte{x})
+		return put(v, bad, func(x uint8) { w.raw([]byte{x}) })
 	case ggufInt8:
-		x, ok := v.(int8)
-		if !ok {
-			return bad()
-		}
-		w.raw([]byte{byte(x)})
+		return put(v, bad, func(x int8) { w.raw([]byte{byte(x)}) })
 	case ggufUint16:
-		x, ok := v.(uint16)
-		if !ok {
-			return bad()
-		}
-		w.raw(binary.LittleEndian.AppendUint16(nil, x))
+		return put(v, bad, func(x uint16) { w.raw(le.AppendUint16(nil, x)) })
 	case ggufInt16:
-		x, ok := v.(int16)
-		if !ok {
-			return bad()
-		}
-		w.raw(binary.LittleEndian.AppendUint16(nil, uint16(x)))
+		return put(v, bad, func(x int16) { w.raw(le.AppendUint16(nil, uint16(x))) })
 	case ggufUint32:
-		x, ok := v.(uint32)
-		if !ok {
-			return bad()
-		}
-		w.u32(x)
+		return put(v, bad, w.u32)
 	case ggufInt32:
-		x, ok := v.(int32)
-		if !ok {
-			return bad()
-		}
-		w.u32(uint32(x))
+		return put(v, bad, func(x int32) { w.u32(uint32(x)) })
 	case ggufFloat32:
-		x, ok := v.(float32)
-		if !ok {
-			return bad()
-		}
-		w.u32(math.Float32bits(x))
+		return put(v, bad, func(x float32) { w.u32(math.Float32bits(x)) })
 	case ggufBool:
-		x, ok := v.(bool)
-		if !ok {
-			return bad()
-		}
-		b := byte(0)
-		if x {
-			b = 1
-		}
-		w.raw([]byte{b})
+		return put(v, bad, func(x bool) {
+			if x {
+				w.raw([]byte{1})
+			} else {
+				w.raw([]byte{0})
+			}
+		})
 	case ggufString:
-		x, ok := v.(string)
-		if !ok {
-			return bad()
-		}
-		w.str(x)
+		return put(v, bad, w.str)
 	case ggufUint64:
-		x, ok := v.(uint64)
-		if !ok {
-			return bad()
-		}
-		w.u64(x)
+		return put(v, bad, w.u64)
 	case ggufInt64:
-		x, ok := v.(int64)
-		if !ok {
-			return bad()
-		}
-		w.u64(uint64(x))
+		return put(v, bad, func(x int64) { w.u64(uint64(x)) })
 	case ggufFloat64:
-		x, ok := v.(float64)
-		if !ok {
-			return bad()
-		}
-		w.u64(math.Float64bits(x))
+		return put(v, bad, func(x float64) { w.u64(math.Float64bits(x)) })
 	case ggufArray:
 		a, ok := v.(ggufArr)
 		if !ok {
@@ -211,10 +177,9 @@ func (w *ggufWriter) value(t uint32, v any) error {
 				return err
 			}
 		}
-	default:
-		return fmt.Errorf("gguf: unknown value type %d", t)
+		return nil
 	}
-	return nil
+	return fmt.Errorf("gguf: unknown value type %d", t)
 }
 
 func alignUp(n, a uint64) uint64 { return (n + a - 1) / a * a }
