@@ -33,7 +33,7 @@ import (
 type Spec struct {
 	// File is the vector file path.
 	File string
-	// Layer is the 0-based block, or -1 for the file's layer of choice.
+	// Layer is the 0-based block, or NoLayer for the file's layer of choice.
 	Layer int
 	// Kind is the operator.
 	Kind model.OpKind
@@ -48,7 +48,7 @@ type Spec struct {
 func (sp Spec) String() string {
 	var b strings.Builder
 	b.WriteString(sp.File)
-	if sp.Layer >= 0 {
+	if sp.Layer != NoLayer {
 		fmt.Fprintf(&b, "@%d", sp.Layer)
 	}
 	fmt.Fprintf(&b, ":%s", sp.Kind)
@@ -66,7 +66,7 @@ func ParseSpec(spec string) (Spec, error) {
 	bad := func(format string, args ...any) (Spec, error) {
 		return Spec{}, fmt.Errorf("steer spec %q: %s (want FILE@LAYER:add=C, FILE@LAYER:clamp[=Z] or FILE@LAYER:ablate, optionally followed by :prompt or :generated)", spec, fmt.Sprintf(format, args...))
 	}
-	sp := Spec{Layer: -1, Positions: model.SteerAll}
+	sp := Spec{Layer: NoLayer, Positions: model.SteerAll}
 	rest := spec
 	// Optional trailing positions.
 	for _, p := range []model.Positions{model.SteerAll, model.SteerPrompt, model.SteerGenerated} {
@@ -126,7 +126,7 @@ func ParseSpec(spec string) (Spec, error) {
 // Op returns the steering operator of spec applied with the directions of s.
 func (s *Set) Op(sp Spec) (model.SteerOp, error) {
 	l := sp.Layer
-	if l < 0 {
+	if l == NoLayer {
 		if s.ChosenLayer == NoLayer {
 			return model.SteerOp{}, fmt.Errorf("no layer given and the vector file has no layer of choice (layers %s)", layerRange(s))
 		}
