@@ -197,8 +197,9 @@ type ForwardOptions struct {
 	// Steer ops act on every row, as on prompt tokens (SteerPrompt and
 	// SteerAll ops act).
 	Steer []SteerOp
-	// RowSteer gives each row its own ops (nil or empty: none for that row);
-	// len(RowSteer) must be the number of rows. Exclusive with Steer.
+	// RowSteer gives each row its own ops (nil or empty: none for that row),
+	// acting as Steer's do; len(RowSteer) must be the number of rows.
+	// Exclusive with Steer.
 	RowSteer [][]SteerOp
 }
 
