@@ -54,6 +54,13 @@
 // sweep runs its candidates side by side in full batches). An op's Scope is
 // applied by zeroing its coefficients in the pass it does not act on.
 //
+// # Log-probabilities
+//
+// Model.TokenLogProbs (Forward with Logits: TokenLogProbs) returns each
+// token's log-probability given the tokens before it, computed inside the
+// graph over left-padded rows: what a perplexity screen needs (the paper
+// screens steered answers with GPT-2's perplexity).
+//
 // # What compiles when
 //
 // Every call runs a compiled graph chosen by (kind of call, structure,

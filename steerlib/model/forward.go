@@ -402,7 +402,9 @@ func (m *Model) forwardResult(p *forwardPlan, batch Batch, outs []*tensors.Tenso
 // TokenLogProbs returns, for each row of token ids, log p(row[t] | row[:t])
 // for t = 1 … len(row)−1 (so len(row)−1 values; none for a one-token row),
 // from one batched forward pass over the left-padded rows. A perplexity is
-// exp(−mean) of a row's values.
+// exp(−mean) of a row's values. Rows must fit the context (MaxPositions); the
+// graph holds [B, T, V] float32 logits, so batch long rows of a large
+// vocabulary in small groups (GPT-2, 1024 tokens: 206 MB per row).
 func (m *Model) TokenLogProbs(rows [][]int) ([][]float32, error) {
 	batch, err := LeftPad(rows, 0)
 	if err != nil {
