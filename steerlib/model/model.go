@@ -187,14 +187,6 @@ func recoverTo(err *error, what string) {
 // debugPanics adds stack traces to recovered panics (tests flip it on).
 var debugPanics = false
 
-// hostVector converts float32 values to a Go slice of dtype for a graph input.
-func hostVector(v []float32, dtype dtypes.DType) any {
-	if dtype == dtypes.BFloat16 {
-		return bfloat16.FromFloat32s(v...)
-	}
-	return v
-}
-
 func shapesI32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Int32, dims...) }
 
 // and is the logical and of two boolean nodes.
