@@ -380,6 +380,9 @@ func (c *Config) readGPT2(r *reader) error {
 	c.NumHeads = r.int("n_head", 0)
 	c.NumKVHeads = c.NumHeads
 	if c.NumHeads > 0 {
+		if c.HiddenSize%c.NumHeads != 0 {
+			return fmt.Errorf("config: n_embd %d is not a multiple of n_head %d", c.HiddenSize, c.NumHeads)
+		}
 		c.HeadDim = c.HiddenSize / c.NumHeads
 	}
 	c.MaxPositions = r.int("n_positions", 0)

@@ -191,6 +191,7 @@ func TestConfigErrors(t *testing.T) {
 		}, "unsupported rope type \"longrope\""},
 		{"gpt2 activation", func(m map[string]any) { gpt2Config(m); m["activation_function"] = "relu" }, "unsupported GPT-2 activation_function"},
 		{"gpt2 layer-index scaling", func(m map[string]any) { gpt2Config(m); m["scale_attn_by_inverse_layer_idx"] = true }, "not supported"},
+		{"gpt2 heads", func(m map[string]any) { gpt2Config(m); m["n_head"] = 5.0 }, "n_embd 64 is not a multiple of n_head 5"},
 		{"gpt2 no positions", func(m map[string]any) { gpt2Config(m); m["n_positions"] = 0.0 }, "learned position embeddings need"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
