@@ -123,15 +123,22 @@ func batchPerplexity(m *model.Model, rows [][]int, pad int) ([]float64, error) {
 	}
 	out := make([]float64, len(rows))
 	for r, ids := range rows {
-		off := res.T - len(ids)
-		nll := 0.0
-		for i := 1; i < len(ids); i++ {
-			at := (r*res.T + off + i - 1) * res.V
-			nll -= logProb(res.Logits[at:at+res.V], ids[i])
-		}
-		out[r] = math.Exp(nll / float64(len(ids)-1))
+		at := r * res.T * res.V
+		out[r] = logitsPerplexity(res.Logits[at:at+res.T*res.V], res.V, ids)
 	}
 	return out, nil
+}
+
+// logitsPerplexity scores ids (len ≥ 2) against one row of [T, V] logits
+// whose last len(ids) positions hold them (left padding before).
+func logitsPerplexity(logits []float32, v int, ids []int) float64 {
+	off := len(logits)/v - len(ids)
+	nll := 0.0
+	for i := 1; i < len(ids); i++ {
+		at := (off + i - 1) * v
+		nll -= logProb(logits[at:at+v], ids[i])
+	}
+	return math.Exp(nll / float64(len(ids)-1))
 }
 
 // logProb returns log softmax(logits)[id] in float64.
