@@ -151,7 +151,7 @@ func TestPerplexityFloat64(t *testing.T) {
 		name      string
 		got, want float64
 	}{
-		{"padded row vs alone", mixed[0], alone[0]},
+		{"short row in a mixed call vs alone", mixed[0], alone[0]},
 		{"empty row", mixed[1], 1},
 		{"full row in a mixed batch", mixed[2], got[0]},
 		{"one-token row", mixed[3], 1},
