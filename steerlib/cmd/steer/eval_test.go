@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gosteer/gosteer/steerlib/experiment"
 	"github.com/gosteer/gosteer/steerlib/tinyif"
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 // TestMain lets a test run the steer command in a subprocess (to kill it):
@@ -237,5 +239,83 @@ func checkTables(t *testing.T, results string) {
 	b, _ = os.ReadFile(results)
 	if err := json.Unmarshal(bytes.SplitN(b, []byte("\n"), 2)[0], &line); err != nil || line["run"] == "" || line["response"] == nil {
 		t.Errorf("first line %v %v", line, err)
+	}
+}
+
+// TestExperimentCLIErrors checks that bad inputs give clear errors.
+func TestExperimentCLIErrors(t *testing.T) {
+	modelDir, dir, vecs := expSetup(t)
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	test := filepath.Join(expData, "test.jsonl")
+	noWithout := write("bad.jsonl", `{"key":1,"prompt":"p","prompt_without_instruction":"q","instruction_id_list":["punctuation:no_comma"],"kwargs":[{}]}`+"\n"+
+		`{"key":2,"prompt":"p","instruction_id_list":["punctuation:no_comma"],"kwargs":[{}]}`+"\n")
+	unknown := write("unknown.jsonl", `{"key":1,"prompt":"p","prompt_without_instruction":"q","instruction_id_list":["format:sparkles"],"kwargs":[{}]}`+"\n")
+	planLayer := write("plan_layer.json", fmt.Sprintf(`{"instructions":{"change_case:english_lowercase":{"vector":%q,"layer":7,"op":"clamp"},"change_case:english_capital":{"layer":"none"}}}`, vecs[0]))
+	wide := filepath.Join(dir, "wide.safetensors")
+	writeWideSet(t, wide)
+	planWide := write("plan_wide.json", fmt.Sprintf(`{"instructions":{"change_case:english_lowercase":{"vector":%q,"layer":1,"op":"clamp"},"change_case:english_capital":{"layer":"none"}}}`, wide))
+	planNone := write("plan_none.json", `{"instructions":{"change_case:english_lowercase":{"layer":"none"},"change_case:english_capital":{"layer":"none"}}}`)
+	overlap := write("overlap_pairs.jsonl", `{"instruction_id":"change_case:english_lowercase","with":"Talk about owls for a moment. Please reply entirely in lowercase.","without":"Talk about owls for a moment."}`+"\n")
+	noTok := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, _ := os.ReadFile(filepath.Join(modelDir, f))
+		os.WriteFile(filepath.Join(noTok, f), b, 0o644)
+	}
+	out := filepath.Join(dir, "r.jsonl")
+	eval := func(data, plan string, extra ...string) []string {
+		return append([]string{"eval", "--model", modelDir, "--data", data, "--plan", plan, "--out", out, "--max-new-tokens", "4", "--quiet"}, extra...)
+	}
+	r0, r1 := filepath.Join(dir, "m0.jsonl"), filepath.Join(dir, "m1.jsonl")
+	write("m0.jsonl", `{"key":"a","run":"run-one","response":""}`+"\n")
+	write("m1.jsonl", `{"key":"b","run":"run-two","response":""}`+"\n")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"record without prompt_without_instruction", eval(noWithout, planNone), []string{"bad.jsonl:2:", "no prompt_without_instruction"}},
+		{"unknown instruction id", eval(unknown, planNone), []string{"unknown.jsonl:1:", `unknown instruction id "format:sparkles"`}},
+		{"layer out of range", eval(test, planLayer), []string{"change_case:english_lowercase", "layer 7 out of range", "4 layers"}},
+		{"vector of the wrong width", eval(test, planWide), []string{"width 16", "hidden size is 128"}},
+		{"shard 3/2", eval(test, planNone, "--shard", "3/2"), []string{"shard 3/2", "not in 0..1"}},
+		{"bad condition", eval(test, planNone, "--conditions", "without,sideways"), []string{`condition "sideways"`}},
+		{"training prompts in the data", eval(test, planNone, "--train-pairs", overlap), []string{"3 prompt(s)", "also training prompts", "--allow-overlap"}},
+		{"perplexity model without tokenizer", eval(test, planNone, "--ppl-model", noTok), []string{"perplexity model", "tokenizer"}},
+		{"merge of two runs", []string{"merge", "--out", filepath.Join(dir, "m.jsonl"), r0, r1}, []string{"different runs"}},
+		{"sweep language vector without target", []string{"sweep", "--model", modelDir, "--vectors", "language:response_language=" + vecs[0], "--data", test, "--out", filepath.Join(dir, "p.json")}, []string{"needs its target language", "language:response_language_xx="}},
+		{"sweep candidate out of range", []string{"sweep", "--model", modelDir, "--vectors", vecs[0], "--data", test, "--out", filepath.Join(dir, "p.json"), "--candidates", "none,9"}, []string{"candidate layer 9 out of range"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(c.args, &stdout, &stderr); code != 1 {
+				t.Fatalf("exit %d, stderr %s", code, stderr.String())
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// writeWideSet writes a vector file of width 16 (the model's is 128).
+func writeWideSet(t *testing.T, path string) {
+	t.Helper()
+	s := &vectors.Set{Method: vectors.MethodMeanDiff, InstructionID: "change_case:english_lowercase", Hidden: 16, NumLayers: 4, Best: -1}
+	for l := range 4 {
+		u := make([]float32, 16)
+		u[l] = 1
+		s.Layers = append(s.Layers, vectors.Layer{Layer: l, U: u, Norm: 1, ZBar: 1, Coef: math.NaN()})
+	}
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
 	}
 }
