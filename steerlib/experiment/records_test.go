@@ -79,3 +79,22 @@ func TestOverlap(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestPaperFormatFile reads the paper's format test set when ../shared has it.
+func TestPaperFormatFile(t *testing.T) {
+	const path = "../../../shared/data/llm-steer-instruct/ifeval_single_instr_format.jsonl"
+	recs, err := ReadRecords(path)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such file") {
+			t.Skipf("no %s", path)
+		}
+		t.Fatal(err)
+	}
+	ids := map[string]int{}
+	for _, r := range recs {
+		ids[r.SteerID()]++
+	}
+	if len(recs) != 163 || ids["language:response_language_kn"] != 2 || ids["detectable_format:number_highlighted_sections"] != 19 {
+		t.Errorf("%d records, ids %v", len(recs), ids)
+	}
+}

@@ -104,6 +104,31 @@ func TestSweepEvalShardsResume(t *testing.T) {
 		}
 	}
 
+	// The same search in two shards, merged, then finished without a shard.
+	sweepArgs := func(extra ...string) []string {
+		return append([]string{"sweep", "--model", modelDir, "--vectors", strings.Join(vecs, ","), "--data", filepath.Join(expData, "validation.jsonl"),
+			"--out", filepath.Join(dir, "plan2.json"), "--n", "2", "--max-new-tokens", "40", "--ppl-model", modelDir, "--quiet"}, extra...)
+	}
+	w0, w1, wm := filepath.Join(dir, "w0.jsonl"), filepath.Join(dir, "w1.jsonl"), filepath.Join(dir, "wm.jsonl")
+	if o := mustRun(t, sweepArgs("--shard", "0/2", "--results", w0)...); !strings.Contains(o, "no plan yet") {
+		t.Errorf("a sweep shard:\n%s", o)
+	}
+	t.Setenv("SLURM_ARRAY_TASK_ID", "1") // the second shard from a Slurm array's variables
+	t.Setenv("SLURM_ARRAY_TASK_COUNT", "2")
+	mustRun(t, sweepArgs("--results", w1)...)
+	os.Unsetenv("SLURM_ARRAY_TASK_ID")
+	mustRun(t, "merge", "--out", wm, w0, w1)
+	if o := mustRun(t, sweepArgs("--results", wm)...); !strings.Contains(o, "(0 generated now)") {
+		t.Errorf("the sweep over merged shards generated again:\n%s", o)
+	}
+	p2, err := experiment.LoadPlan(filepath.Join(dir, "plan2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := fmt.Sprint(p.Candidates), fmt.Sprint(p2.Candidates); a != b {
+		t.Errorf("sharded sweep chose differently:\n%s\n%s", b, a)
+	}
+
 	evalArgs := func(outPath string, extra ...string) []string {
 		return append([]string{"eval", "--model", modelDir, "--data", filepath.Join(expData, "test.jsonl"), "--plan", plan,
 			"--out", outPath, "--max-new-tokens", "40", "--ppl-model", modelDir, "--quiet"}, extra...)
