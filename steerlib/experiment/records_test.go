@@ -98,3 +98,23 @@ func TestPaperFormatFile(t *testing.T) {
 		t.Errorf("%d records, ids %v", len(recs), ids)
 	}
 }
+
+func TestPairLinesAsRecords(t *testing.T) {
+	data := `{"instruction_id":"change_case:english_lowercase","with":"Say hi. Use lowercase.","without":"Say hi."}
+{"instruction_id":"language:response_language","with":"Say hi in Hindi.","without":"Say hi.","kwargs":{"language":"hi"}}
+{"instruction_id":"punctuation:no_comma","with":"x","kwargs":{}}`
+	recs, err := ParseRecords(strings.NewReader(data), "p.jsonl")
+	if err == nil || !strings.Contains(err.Error(), "p.jsonl:3: no prompt_without_instruction") {
+		t.Fatalf("a pair without 'without': %v", err)
+	}
+	recs, err = ParseRecords(strings.NewReader(strings.SplitN(data, "\n", 3)[0]+"\n"+strings.SplitN(data, "\n", 3)[1]), "p.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := recs[0]; r.Prompt != "Say hi. Use lowercase." || r.PromptWithout != "Say hi." || r.SteerID() != "change_case:english_lowercase" || r.Key != "line1" {
+		t.Errorf("%+v", r)
+	}
+	if r := recs[1]; r.SteerID() != "language:response_language_hi" || r.InstructionIDs[0] != "language:response_language" || r.Kwargs[0]["language"] != "hi" {
+		t.Errorf("%+v", r)
+	}
+}

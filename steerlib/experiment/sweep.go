@@ -196,7 +196,7 @@ func RunSweep(ctx context.Context, spec SweepSpec) (*SweepReport, error) {
 	}
 	rep := &SweepReport{Run: fp, Units: st.units, Generated: st.generated, Results: sortedResults(st.done)}
 	if missing := pending(all, st.done); missing > 0 {
-		logf(spec.Log, "steer sweep: %v; merge the shards' results into %s and rerun without --shard to write the plan\n", incomplete(missing, len(all)), spec.Results)
+		logf(spec.Log, "steer sweep: %v from %s; merge every shard's results (steer merge) and rerun without a shard with --results on the merged file to write the plan\n", incomplete(missing, len(all)), spec.Results)
 		return rep, nil
 	}
 	rep.Plan = choosePlan(&spec, env.model, jobs, st.done)
