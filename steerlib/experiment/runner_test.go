@@ -22,7 +22,9 @@ func TestCleanResponse(t *testing.T) {
 }
 
 func TestBatchesGroupBySteering(t *testing.T) {
-	st := func(l Layer, c float64) []Steering { return []Steering{{ID: "x", Vector: "v", Layer: l, Op: OpAdd, Coef: c}} }
+	st := func(l Layer, c float64) []Steering {
+		return []Steering{{ID: "x", Vector: "v", Layer: l, Op: OpAdd, Coef: c}}
+	}
 	units := []Unit{
 		{Key: "a"}, {Key: "b", Steering: st(1, 2)}, {Key: "c"}, {Key: "d", Steering: st(1, 2)},
 		{Key: "e", Steering: st(1, 3)}, {Key: "f"}, {Key: "g", Steering: []Steering{{ID: "y", Layer: NoLayer}}},
