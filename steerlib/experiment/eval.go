@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/gosteer/gosteer/steerlib/model"
@@ -252,20 +253,28 @@ func planDigest(path string) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	for _, id := range p.IDs() {
-		c := p.Instructions[id]
-		fmt.Fprintf(&b, "%s|%d|%s|", id, c.Layer, c.Op)
-		if c.Coef != nil {
-			fmt.Fprintf(&b, "%g", *c.Coef)
+	for _, group := range []map[string]Choice{p.Instructions, p.Records} {
+		keys := make([]string, 0, len(group))
+		for k := range group {
+			keys = append(keys, k)
 		}
-		if c.Vector != "" && c.Layer != NoLayer {
-			d, err := FileDigest(p.vectorPath(c.Vector))
-			if err != nil {
-				return "", err
+		sort.Strings(keys)
+		for _, k := range keys {
+			c := group[k]
+			fmt.Fprintf(&b, "%s|%d|%s|", k, c.Layer, c.Op)
+			if c.Coef != nil {
+				fmt.Fprintf(&b, "%g", *c.Coef)
 			}
-			b.WriteString("|" + d)
+			if c.Vector != "" && c.Layer != NoLayer {
+				d, err := FileDigest(p.vectorPath(c.Vector))
+				if err != nil {
+					return "", err
+				}
+				b.WriteString("|" + d)
+			}
+			b.WriteString(";")
 		}
-		b.WriteString(";")
+		b.WriteString("#")
 	}
 	return Fingerprint{Plan: b.String()}.ID(), nil
 }
