@@ -72,7 +72,7 @@ func EvalUnits(recs []Record, conds []string, plan, planWith Resolved) ([]Unit, 
 			}
 			if c == CondWithoutSteer || c == CondWithSteer {
 				if p == nil {
-					return nil, fmt.Errorf("condition %s needs a plan", c)
+					return nil, fmt.Errorf("condition %s needs a plan (--plan; --plan-with for with+steer)", c)
 				}
 				var err error
 				if u.Steering, u.Ops, err = p.For(rec); err != nil {
