@@ -129,20 +129,32 @@ func OpenResults(path, run string) (*ResultsWriter, error) {
 		}
 		w.Done[r.Key] = r
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err := truncateTo(path, good); err != nil {
+		return nil, err
+	}
+	// O_APPEND: every Append lands at the end, even beside another writer.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
-	if err := f.Truncate(good); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("results %s: drop torn last line: %w", path, err)
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("results %s: %w", path, err)
-	}
 	w.f = f
 	return w, nil
+}
+
+// truncateTo cuts a results file after its last complete line (a missing
+// file is left missing).
+func truncateTo(path string, size int64) error {
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && st.Size() == size) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	if err := os.Truncate(path, size); err != nil {
+		return fmt.Errorf("results %s: drop torn last line: %w", path, err)
+	}
+	return nil
 }
 
 // Append writes results as one write and syncs the file.
