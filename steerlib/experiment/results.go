@@ -114,7 +114,7 @@ type ResultsWriter struct {
 	f    *os.File
 }
 
-// OpenResults opens (or creates) a results file for run. Lines already there
+// OpenResults opens (or creates, with its folder) a results file for run. Lines already there
 // are loaded into Done; a torn last line (no final newline: the writer was
 // killed mid-write) is cut off; a line of another run is an error.
 func OpenResults(path, run string) (*ResultsWriter, error) {
@@ -131,6 +131,9 @@ func OpenResults(path, run string) (*ResultsWriter, error) {
 	}
 	if err := truncateTo(path, good); err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
 	}
 	// O_APPEND: every Append lands at the end, even beside another writer.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -264,6 +267,9 @@ func Merge(out string, inputs []string) ([]Result, error) {
 // writeFileAtomic writes data to a temporary file beside path, syncs it and
 // renames it over path.
 func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
