@@ -130,7 +130,9 @@ func (Embedded) Validation(id string, n int, seed uint64) ([]Item, error) {
 }
 
 // Test implements Dataset.
-func (Embedded) Test(id string) ([]Item, error) { return embeddedItems("test-", id, tinyif.SplitTest, 303) }
+func (Embedded) Test(id string) ([]Item, error) {
+	return embeddedItems("test-", id, tinyif.SplitTest, 303)
+}
 
 // Queries implements Dataset: requests about training topics (head) or
 // held-out topics (tail).

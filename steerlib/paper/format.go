@@ -57,7 +57,7 @@ func (o *Options) fill(L int) {
 		o.Scales = []float64{1, 2, 4}
 	}
 	if len(o.Coefs) == 0 {
-		o.Coefs = []float64{-4, -2, 0, 2, 4}
+		o.Coefs = []float64{-2, -1, 0, 1, 2}
 	}
 	if o.LengthLayer < 0 {
 		o.LengthLayer = 12 * L / 32
@@ -103,7 +103,7 @@ func (e *Env) searchFormat(ctx context.Context, exp string, ids []string, o *Opt
 			if err != nil {
 				return nil, err
 			}
-			s := Search{Experiment: exp, Instruction: id, Vector: id, Op: "clamp", Setting: setting, Items: val,
+			s := Search{Experiment: exp, Instruction: id, Op: "clamp", Setting: setting, Items: val,
 				Layers: o.Layers, RelativeScreen: o.RelativeScreen}
 			ch, ok, err := e.RunSearch(ctx, s)
 			if err != nil {
@@ -142,8 +142,11 @@ func (e *Env) Format(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		wo, w := plan.Without[id].Steering(id, "clamp"), plan.With[id].Steering(id, "clamp")
-		units = append(units, conditionUnits("format", sample(test, o.N, o.Seed), []Steering{wo}, []Steering{w})...)
+		us, err := conditionUnits("format", sample(test, o.N, o.Seed), e.planSteer(plan, nil))
+		if err != nil {
+			return nil, err
+		}
+		units = append(units, us...)
 	}
 	rows, complete, err := e.Run(ctx, "format test", units)
 	if err != nil {
@@ -153,6 +156,23 @@ func (e *Env) Format(ctx context.Context, o Options) (*Report, error) {
 		return nil, ErrPending
 	}
 	return formatReport(o.Data, ids, plan, rows, false)
+}
+
+// planSteer steers an item with the clamp its instruction's plan chose for
+// the condition, followed by extra.
+func (e *Env) planSteer(plan *formatPlan, extra func(it Item) (Steering, error)) steerFunc {
+	return func(it Item, cond string) ([]Steering, error) {
+		ch := plan.Without[it.Instruction]
+		if cond == WithSteer {
+			ch = plan.With[it.Instruction]
+		}
+		st, err := e.steerFor(it, "clamp", ch.Layer, 0, 1)
+		if err != nil || extra == nil {
+			return []Steering{st}, err
+		}
+		x, err := extra(it)
+		return []Steering{st, x}, err
+	}
 }
 
 // formatReport builds the four-condition table and figures of format rows.

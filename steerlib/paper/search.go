@@ -35,8 +35,9 @@ func DefaultCandidates(L int) []int {
 // candidate layer (and, for add, each coefficient scale) on validation
 // items, in one prompt setting.
 type Search struct {
-	Experiment, Instruction, Vector string
-	// Op is "clamp" (coefficient z̄ of the layer) or "add" (Scales × ‖v_l‖).
+	Experiment, Instruction string
+	// Op is "clamp" (coefficient z̄ of the layer) or "add" (Scales × ‖v_l‖);
+	// each item is steered along its own direction (Item.Vector).
 	Op     string
 	Scales []float64
 	// Sign multiplies add coefficients (-1 for exclusion).
@@ -65,7 +66,8 @@ type CandidateScore struct {
 	N     int     `json:"n"`
 }
 
-// Choice is the outcome of a layer search.
+// Choice is the outcome of a layer search. Coef is the coefficient of the
+// first validation item (the same for all when they share one direction).
 type Choice struct {
 	Instruction string           `json:"instruction"`
 	Setting     string           `json:"setting"`
@@ -75,49 +77,55 @@ type Choice struct {
 	Scores      []CandidateScore `json:"scores"`
 }
 
-// Steering returns the operator the choice stands for.
-func (c Choice) Steering(vector, op string) Steering {
-	return Steering{Vector: vector, Layer: c.Layer, Op: op, Coef: c.Coef}
+// steerFor returns the operator of a candidate for an item: its own
+// direction at the layer with z̄ (clamp) or sign·scale·‖v_l‖ (add).
+func (e *Env) steerFor(it Item, op string, layer int, scale, sign float64) (Steering, error) {
+	st := Steering{Vector: it.Vector, Layer: layer, Op: op}
+	if layer < 0 {
+		return st, nil
+	}
+	set, ok := e.Vectors[it.Vector]
+	if !ok {
+		return st, fmt.Errorf("item %s: no direction %q", it.Key, it.Vector)
+	}
+	lv, ok := set.Get(layer)
+	if !ok {
+		return st, fmt.Errorf("item %s: layer %d out of range (%d layers)", it.Key, layer, len(set.Layers))
+	}
+	st.Coef = lv.ZBar
+	if op == "add" {
+		st.Coef = sign * scale * lv.Norm
+	}
+	return st, nil
 }
 
-// candidates lists (layer, scale, coef) triples of a search.
-func (e *Env) candidates(s Search) ([]CandidateScore, error) {
-	set, ok := e.Vectors[s.Vector]
-	if !ok {
-		return nil, fmt.Errorf("search %s: no direction %q", s.Instruction, s.Vector)
-	}
+// candidates lists the (layer, scale) pairs of a search.
+func candidates(s Search) []CandidateScore {
 	var out []CandidateScore
 	for _, l := range s.Layers {
-		if l < 0 {
-			out = append(out, CandidateScore{Layer: -1})
-			continue
-		}
-		lv, ok := set.Get(l)
-		if !ok {
-			return nil, fmt.Errorf("search %s: layer %d out of range (%d layers)", s.Instruction, l, len(set.Layers))
-		}
-		if s.Op == "clamp" {
-			out = append(out, CandidateScore{Layer: l, Coef: lv.ZBar})
+		if l < 0 || s.Op == "clamp" {
+			out = append(out, CandidateScore{Layer: l})
 			continue
 		}
 		for _, sc := range s.Scales {
-			out = append(out, CandidateScore{Layer: l, Scale: sc, Coef: s.Sign * sc * lv.Norm})
+			out = append(out, CandidateScore{Layer: l, Scale: sc})
 		}
 	}
-	return out, nil
+	return out
 }
 
-// Run runs the search's units and returns the choice; ok is false while
-// other shards still owe units.
+// RunSearch runs the search's units and returns the choice; ok is false
+// while other shards still owe units.
 func (e *Env) RunSearch(ctx context.Context, s Search) (ch Choice, ok bool, err error) {
-	cands, err := e.candidates(s)
-	if err != nil {
-		return Choice{}, false, err
-	}
+	cands := candidates(s)
 	var units []Unit
 	for _, c := range cands {
 		for _, it := range s.Items {
-			u := it.unit(s.Experiment, PhaseValidation, s.Setting, []Steering{{Vector: s.Vector, Layer: c.Layer, Op: s.Op, Coef: c.Coef}})
+			st, err := e.steerFor(it, s.Op, c.Layer, c.Scale, s.Sign)
+			if err != nil {
+				return Choice{}, false, fmt.Errorf("search %s: %w", s.Instruction, err)
+			}
+			u := it.unit(s.Experiment, PhaseValidation, s.Setting, []Steering{st})
 			u.Key += "/L" + strconv.Itoa(c.Layer) + "/s" + strconv.FormatFloat(c.Scale, 'g', -1, 64)
 			u.Setting, u.Scale = s.Setting, c.Scale
 			units = append(units, u)
@@ -131,16 +139,17 @@ func (e *Env) RunSearch(ctx context.Context, s Search) (ch Choice, ok bool, err 
 	for i := range cands {
 		c := &cands[i]
 		c.N = n
-		for _, r := range rows[i*n : (i+1)*n] {
-			if (s.Strict && r.Strict) || (!s.Strict && r.Loose) {
-				c.Accuracy++
-			}
+		part := rows[i*n : (i+1)*n]
+		c.Accuracy = accuracy(part, s.Strict)
+		for _, r := range part {
 			if r.Degenerate {
 				c.Degenerate++
 			}
 		}
-		c.Accuracy /= float64(n)
 		c.Degenerate /= float64(n)
+		if len(part) > 0 && len(part[0].Steer) == 1 {
+			c.Coef = part[0].Steer[0].Coef
+		}
 	}
 	return choose(s, cands, e.PPL != nil), true, nil
 }
@@ -191,26 +200,31 @@ func (it Item) unit(exp, phase, setting string, st []Steering) Unit {
 	}
 }
 
+// steerFunc gives the steering of an item in a steered condition.
+type steerFunc func(it Item, cond string) ([]Steering, error)
+
 // conditionUnits builds the four conditions of each item: without, without
-// with steering wo, with, with with steering w.
-func conditionUnits(exp string, items []Item, wo, w []Steering) []Unit {
+// steered, with, with steered (steering from st).
+func conditionUnits(exp string, items []Item, st steerFunc) ([]Unit, error) {
 	var out []Unit
 	for _, it := range items {
 		for _, c := range Conditions {
-			setting, st := Without, []Steering(nil)
-			switch c {
-			case WithoutSteer:
-				st = wo
-			case With:
+			setting := Without
+			if c == With || c == WithSteer {
 				setting = With
-			case WithSteer:
-				setting, st = With, w
 			}
-			u := it.unit(exp, PhaseTest, setting, st)
+			var steer []Steering
+			if c == WithoutSteer || c == WithSteer {
+				var err error
+				if steer, err = st(it, c); err != nil {
+					return nil, err
+				}
+			}
+			u := it.unit(exp, PhaseTest, setting, steer)
 			u.Key = exp + "/" + PhaseTest + "/" + it.Instruction + "/" + c + "/" + it.Key
 			u.Condition = c
 			out = append(out, u)
 		}
 	}
-	return out
+	return out, nil
 }
