@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gosteer/gosteer/plots"
+	"github.com/gosteer/gosteer/steerlib/experiment"
 )
 
 // ErrPending is returned when this shard has done its share of a phase and
@@ -36,11 +37,12 @@ type Options struct {
 	// LengthLayer is the layer of the conciseness add (-1: ⌊12·L/32⌋, the
 	// reference's layer 12 of Phi-3's 32 scaled to the model).
 	LengthLayer int
+	// ComposeScale is the conciseness add of the composition, × ‖v_l‖
+	// (default 1).
+	ComposeScale float64
 	// RelativeScreen compares degenerate shares with "no steering" (base
 	// models) instead of 0.
 	RelativeScreen bool
-	// Base is the base model of the transfer experiment.
-	Base *Env
 }
 
 func (o *Options) fill(L int) {
@@ -51,13 +53,16 @@ func (o *Options) fill(L int) {
 		o.Seed = 42
 	}
 	if o.Layers == nil {
-		o.Layers = DefaultCandidates(L)
+		o.Layers = experiment.DefaultCandidates(L)
 	}
 	if len(o.Scales) == 0 {
 		o.Scales = []float64{1, 2, 4}
 	}
 	if len(o.Coefs) == 0 {
 		o.Coefs = []float64{-2, -1, 0, 1, 2}
+	}
+	if o.ComposeScale == 0 {
+		o.ComposeScale = 1
 	}
 	if o.LengthLayer < 0 {
 		o.LengthLayer = 12 * L / 32

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/gosteer/gosteer/plots"
+	"github.com/gosteer/gosteer/steerlib/experiment"
 )
 
 // Table is a result table: its Markdown is table.md, its CSV table.csv.
@@ -130,9 +132,35 @@ func (r *Report) html(pngs map[string][]byte) string {
 		b.WriteString("<h2>Examples</h2>\n")
 		for _, x := range r.Examples {
 			fmt.Fprintf(&b, "<p><b>%s</b> — %s, steering %s</p>\n<pre>%s</pre>\n<pre>%s</pre>\n", e(x.Instruction), e(x.Condition),
-				e(signature(x.Steer)), e(x.Prompt), e(x.Response))
+				e(describe(x.Steer)), e(x.Prompt), e(x.Response))
 		}
 	}
 	b.WriteString("</body></html>\n")
 	return b.String()
+}
+
+// describe writes steerings as "vector@layer:op=coef" (or "none").
+func describe(st []Steering) string {
+	var parts []string
+	for _, s := range st {
+		if s.Layer != experiment.NoLayer {
+			parts = append(parts, fmt.Sprintf("%s@%d:%s=%.3g", s.Vector, s.Layer, s.Op, s.Coef))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " + ")
+}
+
+// writeFileAtomic writes data to path through path.tmp and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

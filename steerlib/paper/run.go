@@ -2,16 +2,13 @@ package paper
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"time"
 
+	"github.com/gosteer/gosteer/steerlib/experiment"
 	"github.com/gosteer/gosteer/steerlib/ifeval"
 	"github.com/gosteer/gosteer/steerlib/model"
-	"github.com/gosteer/gosteer/steerlib/tokenizer"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
@@ -32,18 +29,11 @@ const (
 	PhaseTest       = "test"
 )
 
-// Steering is one operator applied during a generation, as recorded in the
-// results: Layer < 0 means none.
-type Steering struct {
-	// Vector names the direction set (an instruction id, "concise", "word:owl").
-	Vector string `json:"vector"`
-	// Layer is the block after which the operator acts (-1: none).
-	Layer int `json:"layer"`
-	// Op is "add" (x ← x + c·û) or "clamp" (x ← x + (z̄ − x·û)·û).
-	Op string `json:"op"`
-	// Coef is c for add and z̄ for clamp.
-	Coef float64 `json:"coef"`
-}
+// Steering is one operator applied during a generation (the engine's
+// type): Vector names the direction set (an instruction id, "concise",
+// "word:owl"), Layer is experiment.NoLayer for none, Op is "add"
+// (x ← x + c·û) or "clamp" (x ← x + (z̄ − x·û)·û), Coef is c or z̄.
+type Steering = experiment.Steering
 
 // Check is one IFEval instruction a response is scored on.
 type Check struct {
@@ -53,75 +43,58 @@ type Check struct {
 	Loose  bool           `json:"loose"`
 }
 
-// Row is one line of results.jsonl: one generation and its scores.
+// Row is one scored generation: the engine's result joined with what the
+// experiment knows about its unit.
 type Row struct {
-	Key         string `json:"key"`
-	Experiment  string `json:"experiment"`
-	Phase       string `json:"phase"`
-	Item        string `json:"item"`
-	Instruction string `json:"instruction"`
-	Condition   string `json:"condition"`
+	Key         string
+	Experiment  string
+	Phase       string
+	Item        string
+	Instruction string
+	Condition   string
 	// Setting is "with" or "without" for validation rows of a layer search.
-	Setting string     `json:"setting,omitempty"`
-	Steer   []Steering `json:"steer"`
+	Setting string
+	Steer   []Steering
 	// Scale is the swept coefficient in units of ‖v_l‖ (add sweeps).
-	Scale  float64 `json:"scale,omitempty"`
-	Prompt string  `json:"prompt"`
-	// MaxSentences is the N of "at most N sentences" (0: no length request).
-	MaxSentences int     `json:"max_sentences,omitempty"`
-	Checks       []Check `json:"checks"`
-	Response     string  `json:"response"`
+	Scale  float64
+	Prompt string
+	// MaxSentences is N of "at most N sentences" (0: no length request).
+	MaxSentences int
+	Checks       []Check
+	Response     string
 	// Strict and Loose are true when every check passes.
-	Strict bool `json:"strict"`
-	Loose  bool `json:"loose"`
+	Strict, Loose bool
 	// Perplexity is set when a perplexity model screens the responses.
-	Perplexity *float64 `json:"perplexity,omitempty"`
-	Degenerate bool     `json:"degenerate"`
-	Sentences  int      `json:"sentences"`
-	Words      int      `json:"words"`
+	Perplexity *float64
+	Degenerate bool
+	Sentences  int
+	Words      int
 }
 
 // Unit is a row before generation: everything but the response and scores.
 type Unit = Row
 
-// Env is what the experiments run on: a loaded model with its tokenizer and
-// prompt encoder, an optional perplexity model, and the run's journal.
+// Env is what the experiments run on: the engine's runner on a model, the
+// directions by name, and the run's journal.
 type Env struct {
-	Model *model.Model
-	Tok   *tokenizer.Tokenizer
-	Enc   vectors.Encoder
-	// Plain marks a base model prompted with "Q: …\nA:" (stop at "Q:").
-	Plain bool
-	// PPL screens responses when set.
-	PPL *Perplexity
-	// MaxNewTokens bounds every response; BatchSize rows generate together.
-	MaxNewTokens, BatchSize int
+	Model  *model.Model
+	Runner *experiment.Runner
 	// Vectors resolves Steering.Vector names.
 	Vectors map[string]*vectors.Set
-	// Journal records finished units.
+	// Journal records finished units; Shard selects this run's share.
 	Journal *Journal
+	Shard   experiment.Shard
+	// BatchSize is the number of prompts per forward pass of vector computation.
+	BatchSize int
 	// Progress receives progress lines.
 	Progress io.Writer
-}
-
-// signature identifies the steering of a unit (units with equal signatures
-// share a generation batch).
-func signature(st []Steering) string {
-	var active []Steering
-	for _, s := range st {
-		if s.Layer >= 0 {
-			active = append(active, s)
-		}
-	}
-	b, _ := json.Marshal(active)
-	return string(b)
 }
 
 // ops turns recorded steerings into model operators.
 func (e *Env) ops(st []Steering) ([]model.SteerOp, error) {
 	var out []model.SteerOp
 	for _, s := range st {
-		if s.Layer < 0 {
+		if s.Layer == experiment.NoLayer {
 			continue
 		}
 		set, ok := e.Vectors[s.Vector]
@@ -131,10 +104,10 @@ func (e *Env) ops(st []Steering) ([]model.SteerOp, error) {
 		var op model.SteerOp
 		var err error
 		switch s.Op {
-		case "add":
-			op, err = set.Add(s.Layer, s.Coef)
-		case "clamp":
-			op, err = set.ClampTo(s.Layer, s.Coef)
+		case experiment.OpAdd:
+			op, err = set.Add(int(s.Layer), s.Coef)
+		case experiment.OpClamp:
+			op, err = set.ClampTo(int(s.Layer), s.Coef)
 		default:
 			err = fmt.Errorf("unknown op %q", s.Op)
 		}
@@ -146,142 +119,78 @@ func (e *Env) ops(st []Steering) ([]model.SteerOp, error) {
 	return out, nil
 }
 
-// Run generates and scores the units not yet in the journal (only this
-// shard's share of them) and returns the finished rows of all units in
-// their order; complete is false when some units belong to other shards
-// that have not finished them yet.
+// engineUnit turns a unit into the engine's work unit.
+func (e *Env) engineUnit(u Unit) (experiment.Unit, error) {
+	ops, err := e.ops(u.Steer)
+	if err != nil {
+		return experiment.Unit{}, fmt.Errorf("%s: %w", u.Key, err)
+	}
+	rec := experiment.Record{Key: u.Item, Prompt: u.Prompt, PromptWithout: u.Prompt, EvalIDs: []string{u.Instruction}}
+	for _, c := range u.Checks {
+		rec.InstructionIDs, rec.Kwargs = append(rec.InstructionIDs, c.ID), append(rec.Kwargs, c.Kwargs)
+	}
+	cand := u.Setting
+	if u.Phase == PhaseValidation || u.Scale != 0 {
+		cand += fmt.Sprintf(" scale=%g", u.Scale)
+	}
+	return experiment.Unit{Key: u.Key, Rec: rec, Condition: u.Condition, Candidate: cand, Prompt: u.Prompt, Steering: u.Steer, Ops: ops}, nil
+}
+
+// Run generates and scores, through the engine's runner, this shard's share
+// of the units not yet in the journal, and returns the finished rows of all
+// units in their order; complete is false while other shards owe units.
 func (e *Env) Run(ctx context.Context, label string, units []Unit) (rows []Row, complete bool, err error) {
-	todo := map[string][]int{}
-	var sigs []string
-	n := 0
-	for i, u := range units {
-		if _, done := e.Journal.Get(u.Key); done || !e.Journal.Mine(u.Key) {
+	xs := make([]experiment.Unit, 0, len(units))
+	for _, u := range units {
+		if _, done := e.Journal.Get(u.Key); done {
 			continue
 		}
-		s := signature(u.Steer)
-		if _, ok := todo[s]; !ok {
-			sigs = append(sigs, s)
+		x, err := e.engineUnit(u)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", label, err)
 		}
-		todo[s] = append(todo[s], i)
-		n++
+		xs = append(xs, x)
 	}
-	start, done := time.Now(), 0
-	for _, s := range sigs {
-		idx := todo[s]
-		for b := 0; b < len(idx); b += e.BatchSize {
-			if err := ctx.Err(); err != nil {
-				return nil, false, err
-			}
-			batch := idx[b:min(len(idx), b+e.BatchSize)]
-			if err := e.runBatch(units, batch); err != nil {
-				return nil, false, fmt.Errorf("%s: %w", label, err)
-			}
-			done += len(batch)
-			fmt.Fprintf(e.Progress, "[%s] %d/%d units (%.1f units/s)\n", label, done, n, float64(done)/max(time.Since(start).Seconds(), 1e-9))
+	xs = e.Shard.Select(xs)
+	if len(xs) > 0 {
+		start := time.Now()
+		n, err := e.Runner.Run(ctx, xs, e.Journal.w)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", label, err)
 		}
+		fmt.Fprintf(e.Progress, "[%s] %d units in %.1fs\n", label, n, time.Since(start).Seconds())
 	}
 	complete = true
 	for _, u := range units {
-		r, ok := e.Journal.Get(u.Key)
+		res, ok := e.Journal.Get(u.Key)
 		if !ok {
 			complete = false
 			continue
+		}
+		r, err := joinRow(u, res)
+		if err != nil {
+			return nil, false, err
 		}
 		rows = append(rows, r)
 	}
 	return rows, complete, nil
 }
 
-// runBatch generates the units at idx (one steering signature), scores them
-// and appends them to the journal.
-func (e *Env) runBatch(units []Unit, idx []int) error {
-	ops, err := e.ops(units[idx[0]].Steer)
-	if err != nil {
-		return err
-	}
-	prompts := make([][]int, len(idx))
-	for j, i := range idx {
-		if prompts[j], err = e.Enc(units[i].Prompt); err != nil {
-			return fmt.Errorf("encode prompt of %s: %w", units[i].Key, err)
-		}
-	}
-	texts, err := e.generate(prompts, ops)
-	if err != nil {
-		return err
-	}
-	out := make([]Row, len(idx))
-	for j, i := range idx {
-		out[j] = units[i]
-		out[j].Response = texts[j]
-		if err := score(&out[j]); err != nil {
-			return err
-		}
-	}
-	if e.PPL != nil {
-		ppl, err := e.PPL.Of(texts)
-		if err != nil {
-			return err
-		}
-		for j := range out {
-			p := ppl[j]
-			out[j].Perplexity = &p
-			out[j].Degenerate = p < DegenerateBelow
-		}
-	}
-	return e.Journal.Append(out)
-}
-
-// generate returns the greedy responses to prompts under ops, decoded
-// without special tokens, cut at "Q:" for plain prompts, trimmed.
-func (e *Env) generate(prompts [][]int, ops []model.SteerOp) ([]string, error) {
-	decode := func(ids []int) (string, error) { return e.Tok.Decode(ids, true) }
-	opts := model.GenerateOptions{MaxNewTokens: e.MaxNewTokens, Greedy: true, StopAtEOS: true, Steer: ops}
-	if e.Plain {
-		opts.StopStrings, opts.Decode = []string{"Q:"}, decode
-	}
-	res, err := e.Model.Generate(prompts, opts)
-	if err != nil {
-		return nil, fmt.Errorf("generate: %w", err)
-	}
-	out := make([]string, len(res.Tokens))
-	for i, ids := range res.Tokens {
-		text, err := decode(ids)
-		if err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
-		}
-		if e.Plain {
-			if k := strings.Index(text, "Q:"); k >= 0 {
-				text = text[:k]
-			}
-		}
-		out[i] = strings.TrimSpace(text)
-	}
-	return out, nil
-}
-
-// score fills the checks, the overall verdicts and the length counts of r.
-func score(r *Row) error {
-	r.Strict, r.Loose = true, true
+// joinRow joins a unit with its engine result.
+func joinRow(u Unit, res experiment.Result) (Row, error) {
+	r := u
+	r.Response, r.Strict, r.Loose, r.Perplexity = res.Response, res.Strict, res.Loose, res.Perplexity
+	r.Degenerate = res.Degenerate != nil && *res.Degenerate
+	r.Checks = append([]Check(nil), u.Checks...)
 	for i := range r.Checks {
-		c := &r.Checks[i]
-		var err error
-		if c.Strict, err = ifeval.Check(c.ID, c.Kwargs, r.Prompt, r.Response); err != nil {
-			return fmt.Errorf("score %s (%s): %w", r.Key, c.ID, err)
+		if i < len(res.StrictList) && i < len(res.LooseList) {
+			r.Checks[i].Strict, r.Checks[i].Loose = res.StrictList[i], res.LooseList[i]
 		}
-		if c.Loose, err = ifeval.CheckLoose(c.ID, c.Kwargs, r.Prompt, r.Response); err != nil {
-			return fmt.Errorf("score %s (%s): %w", r.Key, c.ID, err)
-		}
-		r.Strict, r.Loose = r.Strict && c.Strict, r.Loose && c.Loose
 	}
 	n, err := ifeval.CountSentences(r.Response)
 	if err != nil {
-		return fmt.Errorf("score %s: sentences: %w", r.Key, err)
+		return Row{}, fmt.Errorf("%s: sentences: %w", r.Key, err)
 	}
 	r.Sentences, r.Words = n, ifeval.CountWords(r.Response)
-	return nil
-}
-
-// sortRows orders rows by key (the merged results file's order).
-func sortRows(rows []Row) {
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Key < rows[j].Key })
+	return r, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+
+	"github.com/gosteer/gosteer/steerlib/experiment"
 )
 
 // Item is one prompt of an experiment: the request with and without the
@@ -19,16 +21,6 @@ type Item struct {
 	Checks        []Check
 	// MaxSentences is N of an "at most N sentences" request (0: none).
 	MaxSentences int
-}
-
-// DefaultCandidates returns the reference's layer candidates for a model of
-// L blocks: -1 ("no steering") and every second layer from ⌊L/5⌋.
-func DefaultCandidates(L int) []int {
-	out := []int{-1}
-	for l := L / 5; l < L; l += 2 {
-		out = append(out, l)
-	}
-	return out
 }
 
 // Search is one layer search: an instruction's direction tried at each
@@ -54,33 +46,24 @@ type Search struct {
 	RelativeScreen bool
 }
 
-// CandidateScore is the validation outcome of one candidate.
-type CandidateScore struct {
-	Layer      int     `json:"layer"`
-	Scale      float64 `json:"scale,omitempty"`
-	Coef       float64 `json:"coef"`
-	Accuracy   float64 `json:"accuracy"`
-	Degenerate float64 `json:"degenerate"`
-	// Score is Accuracy, or 0 when the screen rejects the candidate.
-	Score float64 `json:"score"`
-	N     int     `json:"n"`
-}
+// CandidateScore is the engine's candidate outcome; for add searches Coef
+// holds the scale (× ‖v_l‖ of each item's own direction).
+type CandidateScore = experiment.CandidateScore
 
-// Choice is the outcome of a layer search. Coef is the coefficient of the
-// first validation item (the same for all when they share one direction).
+// Choice is the outcome of a layer search: the layer (-1: no steering) and,
+// for add, the scale.
 type Choice struct {
 	Instruction string           `json:"instruction"`
 	Setting     string           `json:"setting"`
 	Layer       int              `json:"layer"`
 	Scale       float64          `json:"scale,omitempty"`
-	Coef        float64          `json:"coef"`
 	Scores      []CandidateScore `json:"scores"`
 }
 
 // steerFor returns the operator of a candidate for an item: its own
 // direction at the layer with z̄ (clamp) or sign·scale·‖v_l‖ (add).
 func (e *Env) steerFor(it Item, op string, layer int, scale, sign float64) (Steering, error) {
-	st := Steering{Vector: it.Vector, Layer: layer, Op: op}
+	st := Steering{ID: it.Instruction, Vector: it.Vector, Layer: experiment.Layer(layer), Op: op}
 	if layer < 0 {
 		return st, nil
 	}
@@ -103,12 +86,12 @@ func (e *Env) steerFor(it Item, op string, layer int, scale, sign float64) (Stee
 func candidates(s Search) []CandidateScore {
 	var out []CandidateScore
 	for _, l := range s.Layers {
-		if l < 0 || s.Op == "clamp" {
-			out = append(out, CandidateScore{Layer: l})
+		if l < 0 || s.Op == experiment.OpClamp {
+			out = append(out, CandidateScore{Layer: experiment.Layer(l), Op: s.Op})
 			continue
 		}
 		for _, sc := range s.Scales {
-			out = append(out, CandidateScore{Layer: l, Scale: sc})
+			out = append(out, CandidateScore{Layer: experiment.Layer(l), Op: s.Op, Coef: sc})
 		}
 	}
 	return out
@@ -121,13 +104,13 @@ func (e *Env) RunSearch(ctx context.Context, s Search) (ch Choice, ok bool, err 
 	var units []Unit
 	for _, c := range cands {
 		for _, it := range s.Items {
-			st, err := e.steerFor(it, s.Op, c.Layer, c.Scale, s.Sign)
+			st, err := e.steerFor(it, s.Op, int(c.Layer), c.Coef, s.Sign)
 			if err != nil {
 				return Choice{}, false, fmt.Errorf("search %s: %w", s.Instruction, err)
 			}
 			u := it.unit(s.Experiment, PhaseValidation, s.Setting, []Steering{st})
-			u.Key += "/L" + strconv.Itoa(c.Layer) + "/s" + strconv.FormatFloat(c.Scale, 'g', -1, 64)
-			u.Setting, u.Scale = s.Setting, c.Scale
+			u.Key += "/L" + strconv.Itoa(int(c.Layer)) + "/s" + strconv.FormatFloat(c.Coef, 'g', -1, 64)
+			u.Setting, u.Scale = s.Setting, c.Coef
 			units = append(units, u)
 		}
 	}
@@ -147,37 +130,11 @@ func (e *Env) RunSearch(ctx context.Context, s Search) (ch Choice, ok bool, err 
 			}
 		}
 		c.Degenerate /= float64(n)
-		if len(part) > 0 && len(part[0].Steer) == 1 {
-			c.Coef = part[0].Steer[0].Coef
-		}
 	}
-	return choose(s, cands, e.PPL != nil), true, nil
-}
-
-// choose applies the screen and picks the best candidate, the earliest on
-// ties.
-func choose(s Search, cands []CandidateScore, screened bool) Choice {
-	base := 0.0
-	if s.RelativeScreen {
-		for _, c := range cands {
-			if c.Layer < 0 {
-				base = c.Degenerate
-			}
-		}
-	}
-	best := -1
-	for i := range cands {
-		c := &cands[i]
-		c.Score = c.Accuracy
-		if screened && c.Degenerate > base {
-			c.Score = 0
-		}
-		if best < 0 || c.Score > cands[best].Score {
-			best = i
-		}
-	}
+	best := experiment.Choose(cands, s.RelativeScreen)
+	cands[best].Chosen = true
 	b := cands[best]
-	return Choice{Instruction: s.Instruction, Setting: s.Setting, Layer: b.Layer, Scale: b.Scale, Coef: b.Coef, Scores: cands}
+	return Choice{Instruction: s.Instruction, Setting: s.Setting, Layer: int(b.Layer), Scale: b.Coef, Scores: cands}, true, nil
 }
 
 // unit builds the work unit of the item in a phase and prompt setting.

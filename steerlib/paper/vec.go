@@ -48,7 +48,7 @@ func (e *Env) ComputeVectors(ctx context.Context, dir, name string, ps []pairs.P
 		return fmt.Errorf("vectors %s: no pairs", name)
 	}
 	fmt.Fprintf(e.Progress, "[vectors] %s from %d pairs\n", name, len(ps))
-	set, _, err := vectors.Compute(ctx, e.Model, e.Enc, ps, vectors.ComputeOptions{BatchSize: e.BatchSize, ModelHint: string(e.Model.Config.Family)})
+	set, _, err := vectors.Compute(ctx, e.Model, e.Runner.Encode, ps, vectors.ComputeOptions{BatchSize: e.BatchSize, ModelHint: string(e.Model.Config.Family)})
 	if err != nil {
 		return fmt.Errorf("vectors %s: %w", name, err)
 	}
@@ -81,7 +81,7 @@ func (e *Env) meanActs(ctx context.Context, groups [][]string) ([][][]float64, e
 		batch := refs[s:min(len(refs), s+e.BatchSize)]
 		rows := make([][]int, len(batch))
 		for k, r := range batch {
-			ids, err := e.Enc(groups[r.g][r.i])
+			ids, err := e.Runner.Encode(groups[r.g][r.i])
 			if err != nil {
 				return nil, fmt.Errorf("encode: %w", err)
 			}

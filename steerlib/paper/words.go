@@ -15,7 +15,7 @@ type wordTask struct {
 	Instruction string
 	// Sign is +1 (inclusion: +c·û) or −1 (exclusion: −c·û of the same
 	// inclusion direction).
-	Sign float64
+	Sign    float64
 	Exclude bool
 }
 
@@ -116,8 +116,8 @@ func wordsReport(o Options, plan map[string]Choice, rows []Row) (*Report, error)
 			}
 			s := plots.Series{Name: "layer " + strconv.Itoa(l)}
 			for _, c := range plan[id].Scores {
-				if c.Layer == l {
-					s.X, s.Y = append(s.X, c.Scale*wordTasks[i].Sign), append(s.Y, c.Accuracy)
+				if int(c.Layer) == l {
+					s.X, s.Y = append(s.X, c.Coef*wordTasks[i].Sign), append(s.Y, c.Accuracy)
 				}
 			}
 			series = append(series, s)
