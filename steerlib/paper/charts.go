@@ -2,11 +2,13 @@ package paper
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // groupedBars draws one bar per series within each group: values[s][g] is
@@ -32,10 +34,12 @@ func groupedBars(title, yLabel string, groups, series []string, values [][]float
 		p.Add(bc)
 		p.Legend.Add(series[s], bc)
 	}
-	p.Legend.Top = true
+	// Headroom above the bars for the legend (values are shares in 0..1).
+	p.Y.Min, p.Y.Max = 0, 1.3
+	p.Legend.Top, p.Legend.Left = true, true
 	p.NominalX(groups...)
-	p.X.Tick.Label.Rotation = 0.5
-	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = -1, 0
+	p.X.Tick.Label.Rotation = math.Pi / 8
+	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YTop
 	return p, nil
 }
 
@@ -58,5 +62,14 @@ func boxes(title, xLabel, yLabel string, labels []string, values [][]float64) (*
 		p.Add(b)
 	}
 	p.NominalX(labels...)
+	pad := 0.05 * max(p.Y.Max-p.Y.Min, 1)
+	p.Y.Min, p.Y.Max = p.Y.Min-pad, p.Y.Max+pad
 	return p, nil
+}
+
+// shareAxis fixes the Y axis of a chart of shares to 0..1 (with a margin),
+// so that flat lines are not stretched over an arbitrary range.
+func shareAxis(p *plot.Plot) *plot.Plot {
+	p.Y.Min, p.Y.Max = -0.02, 1.05
+	return p
 }

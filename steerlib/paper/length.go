@@ -259,6 +259,7 @@ func lengthReport(o Options, rows []Row) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	shareAxis(pa)
 	return &Report{Experiment: "length", Title: "Length: conciseness direction added at layer " + strconv.Itoa(o.LengthLayer),
 		Intro: "Data: " + o.Data.Name() + ". Add c·‖v‖·û after the layer (c < 0: more verbose); prompts ask for at most N sentences (N = 1..5) or nothing; " +
 			"sentences counted with the NLTK-compatible splitter of steerlib/ifeval. The paper (Phi-3, layer 12) reports shorter answers and higher length-constraint accuracy as c grows.",

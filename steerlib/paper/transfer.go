@@ -112,5 +112,6 @@ func cosineOutputs(ids []string, cos map[string]map[int]float64, L int) (Table, 
 	if err != nil {
 		return Table{}, Figure{}, err
 	}
+	p.Y.Min, p.Y.Max = -1, 1
 	return CosineTable(ids, cos, L), Figure{Name: "cosine", Caption: "cos(û_instruct, û_base) per layer and instruction.", Plot: p}, nil
 }

@@ -129,6 +129,7 @@ func wordsReport(o Options, plan map[string]Choice, rows []Row) (*Report, error)
 		if err != nil {
 			return nil, err
 		}
+		shareAxis(p)
 		figs = append(figs, Figure{Name: "words_" + shortNames([]string{id})[0], Caption: fmt.Sprintf(
 			"Validation accuracy (strict) of %s per coefficient at each candidate layer; no steering: %s.", id, f3(noSteer(plan[id]))), Plot: p})
 	}
