@@ -140,18 +140,20 @@ func (e *Env) engineUnit(u Unit) (experiment.Unit, error) {
 // of the units not yet in the journal, and returns the finished rows of all
 // units in their order; complete is false while other shards owe units.
 func (e *Env) Run(ctx context.Context, label string, units []Unit) (rows []Row, complete bool, err error) {
-	xs := make([]experiment.Unit, 0, len(units))
-	for _, u := range units {
-		if _, done := e.Journal.Get(u.Key); done {
-			continue
-		}
-		x, err := e.engineUnit(u)
-		if err != nil {
+	all := make([]experiment.Unit, len(units))
+	for i, u := range units {
+		if all[i], err = e.engineUnit(u); err != nil {
 			return nil, false, fmt.Errorf("%s: %w", label, err)
 		}
-		xs = append(xs, x)
 	}
-	xs = e.Shard.Select(xs)
+	// The shard's share is taken from the phase's full, ordered unit list,
+	// so that every shard agrees on it whatever is already done.
+	var xs []experiment.Unit
+	for _, x := range e.Shard.Select(all) {
+		if _, done := e.Journal.Get(x.Key); !done {
+			xs = append(xs, x)
+		}
+	}
 	if len(xs) > 0 {
 		start := time.Now()
 		n, err := e.Runner.Run(ctx, xs, e.Journal.w)
