@@ -53,7 +53,8 @@ func (e *env) runner(maxNew, batch int, prog Progress) *Runner {
 }
 
 // fingerprint covers what every run shares: model, data, screen model and
-// generation options.
+// generation options (dtype included; the backend and batch size are not, so
+// shards may run on different machines).
 func (e *env) fingerprint(data string, maxNew int) (Fingerprint, error) {
 	md, err := ModelDigest(e.model.Dir)
 	if err != nil {
@@ -66,7 +67,7 @@ func (e *env) fingerprint(data string, maxNew int) (Fingerprint, error) {
 	if maxNew <= 0 {
 		maxNew = DefaultMaxNewTokens
 	}
-	opts := map[string]string{"max_new_tokens": strconv.Itoa(maxNew), "plain": strconv.FormatBool(e.plain)}
+	opts := map[string]string{"max_new_tokens": strconv.Itoa(maxNew), "plain": strconv.FormatBool(e.plain), "dtype": e.model.DType().String()}
 	if e.screen != nil {
 		if opts["ppl_model"], err = ModelDigest(e.screen.Model.Dir); err != nil {
 			return Fingerprint{}, err

@@ -84,20 +84,15 @@ func EvalUnits(recs []Record, conds []string, plan, planWith Resolved) ([]Unit, 
 	return units, nil
 }
 
-// EvalSpec configures RunEval: every input of an evaluation.
-type EvalSpec struct {
+// RunOptions are the inputs and options every run shares.
+type RunOptions struct {
 	// Model is the model folder; ModelOptions are passed to model.Load.
 	Model        string
 	ModelOptions []model.Option
-	// Data is the JSONL records file; Plan steers "without+steer" and PlanWith
-	// (default Plan) "with+steer".
-	Data, Plan, PlanWith string
+	// Data is the JSONL records file.
+	Data string
 	// PPLModel is the perplexity screen model folder ("" for none).
 	PPLModel string
-	// Conditions to run (default AllConditions).
-	Conditions []string
-	// Out is the results JSONL; tables go beside it (see TablePaths).
-	Out string
 	// MaxNewTokens, BatchSize and Plain: see Runner.
 	MaxNewTokens, BatchSize int
 	Plain                   bool
@@ -106,6 +101,53 @@ type EvalSpec struct {
 	// Progress receives progress (nil: none); Log receives messages (nil: none).
 	Progress Progress
 	Log      io.Writer
+}
+
+// start reads the records and loads the models.
+func (o *RunOptions) start() ([]Record, *env, error) {
+	recs, err := ReadRecords(o.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := openEnv(o.Model, o.ModelOptions, o.PPLModel, o.Plain)
+	if err != nil {
+		return nil, nil, err
+	}
+	return recs, e, nil
+}
+
+// runStats is what execute did.
+type runStats struct {
+	units, generated int
+	done             map[string]Result
+}
+
+// execute runs this shard's share of all units into the results file at
+// path, skipping the units already there.
+func (o *RunOptions) execute(ctx context.Context, e *env, fp Fingerprint, all []Unit, path, what string) (runStats, error) {
+	units := o.Shard.Select(all)
+	w, err := OpenResults(path, fp.ID())
+	if err != nil {
+		return runStats{}, err
+	}
+	defer w.Close()
+	logf(o.Log, "steer %s: run %s, shard %s: %d units, %d already in %s\n", what, fp.ID(), o.Shard, len(units), len(units)-pending(units, w.Done), path)
+	n, err := e.runner(o.MaxNewTokens, o.BatchSize, o.Progress).Run(ctx, units, w)
+	if err != nil {
+		return runStats{}, err
+	}
+	return runStats{units: len(units), generated: n, done: w.Done}, nil
+}
+
+// EvalSpec configures RunEval: every input of an evaluation.
+type EvalSpec struct {
+	RunOptions
+	// Plan steers "without+steer" and PlanWith (default Plan) "with+steer".
+	Plan, PlanWith string
+	// Conditions to run (default AllConditions).
+	Conditions []string
+	// Out is the results JSONL; tables go beside it (see TablePaths).
+	Out string
 }
 
 // EvalReport is what RunEval did.
@@ -124,11 +166,7 @@ func RunEval(ctx context.Context, spec EvalSpec) (*EvalReport, error) {
 	if len(spec.Conditions) == 0 {
 		spec.Conditions = AllConditions
 	}
-	recs, err := ReadRecords(spec.Data)
-	if err != nil {
-		return nil, err
-	}
-	env, err := openEnv(spec.Model, spec.ModelOptions, spec.PPLModel, spec.Plain)
+	recs, env, err := spec.start()
 	if err != nil {
 		return nil, err
 	}
@@ -145,19 +183,11 @@ func RunEval(ctx context.Context, spec EvalSpec) (*EvalReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	units = spec.Shard.Select(units)
-	rep := &EvalReport{Run: fp, Units: len(units)}
-	w, err := OpenResults(spec.Out, fp.ID())
+	st, err := spec.execute(ctx, env, fp, units, spec.Out, "eval")
 	if err != nil {
 		return nil, err
 	}
-	defer w.Close()
-	r := env.runner(spec.MaxNewTokens, spec.BatchSize, spec.Progress)
-	logf(spec.Log, "steer eval: run %s, shard %s: %d units, %d already in %s\n", fp.ID(), spec.Shard, len(units), len(units)-pending(units, w), spec.Out)
-	if rep.Generated, err = r.Run(ctx, units, w); err != nil {
-		return nil, err
-	}
-	rep.Results = sortedResults(w.Done)
+	rep := &EvalReport{Run: fp, Units: st.units, Generated: st.generated, Results: sortedResults(st.done)}
 	rep.Table = Summarize(rep.Results)
 	return rep, WriteTables(spec.Out, rep.Table)
 }
@@ -231,10 +261,11 @@ func planDigest(path string) (string, error) {
 	return Fingerprint{Plan: b.String()}.ID(), nil
 }
 
-func pending(units []Unit, w *ResultsWriter) int {
+// pending counts the units not in done.
+func pending(units []Unit, done map[string]Result) int {
 	n := 0
 	for _, u := range units {
-		if _, ok := w.Done[u.Key]; !ok {
+		if _, ok := done[u.Key]; !ok {
 			n++
 		}
 	}

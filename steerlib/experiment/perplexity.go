@@ -3,7 +3,6 @@ package experiment
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/tokenizer"
@@ -17,9 +16,6 @@ const (
 	// PerplexityWindow is the number of last tokens scored.
 	PerplexityWindow = 1024
 )
-
-// logitsBudget bounds the logits of one screen batch (B·T·V float32 values).
-const logitsBudget = 64 << 20
 
 // Screen scores responses by their perplexity under a reference LM.
 type Screen struct {
@@ -68,14 +64,16 @@ func (s *Screen) Perplexities(texts []string) ([]float64, error) {
 // PerplexityIDs returns exp(−1/(T−1)·Σ_{i=2..T} log p(tᵢ|t<ᵢ)) for each row
 // of token ids, keeping each row's last window tokens (window ≤ 0: all; also
 // capped by the model's context length). Rows of fewer than two tokens get 1.
-// Log-probabilities are accumulated in float64.
+// Log-probabilities are accumulated in float64. Each row runs alone, so its
+// perplexity does not depend on the rows it came with (sharded and unsharded
+// runs record the same value); the screen model is small next to generation.
 func PerplexityIDs(m *model.Model, rows [][]int, window int) ([]float64, error) {
 	cfg := m.Config
 	if cfg.MaxPositions > 0 && (window <= 0 || window > cfg.MaxPositions) {
 		window = cfg.MaxPositions
 	}
 	out := make([]float64, len(rows))
-	var order []int
+	var order []int // rows to score
 	trimmed := make([][]int, len(rows))
 	for i, r := range rows {
 		if window > 0 && len(r) > window {
@@ -88,25 +86,13 @@ func PerplexityIDs(m *model.Model, rows [][]int, window int) ([]float64, error) 
 		}
 		order = append(order, i)
 	}
-	sort.SliceStable(order, func(a, b int) bool { return len(trimmed[order[a]]) < len(trimmed[order[b]]) })
 	pad := max(cfg.Pad, 0)
-	for start := 0; start < len(order); {
-		end := start + 1
-		for end < len(order) && (end-start+1)*len(trimmed[order[end]])*cfg.VocabSize <= logitsBudget {
-			end++
-		}
-		batch := make([][]int, 0, end-start)
-		for _, i := range order[start:end] {
-			batch = append(batch, trimmed[i])
-		}
-		ppl, err := batchPerplexity(m, batch, pad)
+	for _, i := range order {
+		ppl, err := batchPerplexity(m, [][]int{trimmed[i]}, pad)
 		if err != nil {
 			return nil, err
 		}
-		for k, i := range order[start:end] {
-			out[i] = ppl[k]
-		}
-		start = end
+		out[i] = ppl[0]
 	}
 	return out, nil
 }
@@ -123,15 +109,22 @@ func batchPerplexity(m *model.Model, rows [][]int, pad int) ([]float64, error) {
 	}
 	out := make([]float64, len(rows))
 	for r, ids := range rows {
-		off := res.T - len(ids)
-		nll := 0.0
-		for i := 1; i < len(ids); i++ {
-			at := (r*res.T + off + i - 1) * res.V
-			nll -= logProb(res.Logits[at:at+res.V], ids[i])
-		}
-		out[r] = math.Exp(nll / float64(len(ids)-1))
+		at := r * res.T * res.V
+		out[r] = logitsPerplexity(res.Logits[at:at+res.T*res.V], res.V, ids)
 	}
 	return out, nil
+}
+
+// logitsPerplexity scores ids (len ≥ 2) against one row of [T, V] logits
+// whose last len(ids) positions hold them (left padding before).
+func logitsPerplexity(logits []float32, v int, ids []int) float64 {
+	off := len(logits)/v - len(ids)
+	nll := 0.0
+	for i := 1; i < len(ids); i++ {
+		at := (off + i - 1) * v
+		nll -= logProb(logits[at:at+v], ids[i])
+	}
+	return math.Exp(nll / float64(len(ids)-1))
 }
 
 // logProb returns log softmax(logits)[id] in float64.

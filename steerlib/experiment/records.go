@@ -35,14 +35,41 @@ type Record struct {
 	EvalIDs []string
 }
 
-// rawRecord is the JSON form of a record.
+// rawRecord is the JSON form of a record, or of a pair line of
+// steerlib/pairs (instruction_id, with, without, kwargs object).
 type rawRecord struct {
-	Key            json.RawMessage  `json:"key"`
-	Prompt         *string          `json:"prompt"`
-	PromptWithout  *string          `json:"prompt_without_instruction"`
-	InstructionIDs []string         `json:"instruction_id_list"`
-	Kwargs         []map[string]any `json:"kwargs"`
-	EvalIDs        []string         `json:"instruction_id_list_for_eval"`
+	Key            json.RawMessage `json:"key"`
+	Prompt         *string         `json:"prompt"`
+	PromptWithout  *string         `json:"prompt_without_instruction"`
+	InstructionIDs []string        `json:"instruction_id_list"`
+	Kwargs         json.RawMessage `json:"kwargs"`
+	EvalIDs        []string        `json:"instruction_id_list_for_eval"`
+	// Pair lines.
+	InstructionID string  `json:"instruction_id"`
+	With          *string `json:"with"`
+	Without       *string `json:"without"`
+}
+
+// fromPair turns a pair line into the record form: prompt = with,
+// prompt_without_instruction = without, one instruction whose eval id
+// carries the target language of a language instruction.
+func (raw *rawRecord) fromPair() error {
+	raw.Prompt, raw.PromptWithout = raw.With, raw.Without
+	raw.InstructionIDs = []string{raw.InstructionID}
+	kw := map[string]any{}
+	if len(raw.Kwargs) > 0 && string(raw.Kwargs) != "null" {
+		if err := json.Unmarshal(raw.Kwargs, &kw); err != nil {
+			return fmt.Errorf("pair kwargs: want an object: %w", err)
+		}
+	}
+	eval := raw.InstructionID
+	if lang, ok := kw["language"].(string); ok && eval == "language:response_language" {
+		eval += "_" + lang
+	}
+	raw.EvalIDs = []string{eval}
+	b, err := json.Marshal([]map[string]any{kw})
+	raw.Kwargs = b
+	return err
 }
 
 // langSuffix matches the target-language suffix of a language eval id.
@@ -64,7 +91,9 @@ func KnownID(id string) bool {
 var knownIDs = ifeval.InstructionIDs()
 
 // ReadRecords reads a JSONL file of records (see Record). Every problem is
-// reported with its file:line; blank lines are skipped.
+// reported with its file:line; blank lines are skipped. Lines of a pair file
+// (steerlib/pairs: instruction_id, with, without, kwargs) are read as
+// records too, so pairs held out from training serve as validation data.
 func ReadRecords(path string) ([]Record, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -118,7 +147,17 @@ func parseRecord(b []byte, line int) (Record, error) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return Record{}, fmt.Errorf("not a JSON object: %w", err)
 	}
-	rec := Record{Line: line, InstructionIDs: raw.InstructionIDs, Kwargs: raw.Kwargs, EvalIDs: raw.EvalIDs}
+	if raw.Prompt == nil && raw.InstructionID != "" {
+		if err := raw.fromPair(); err != nil {
+			return Record{}, err
+		}
+	}
+	rec := Record{Line: line, InstructionIDs: raw.InstructionIDs, EvalIDs: raw.EvalIDs}
+	if len(raw.Kwargs) > 0 && string(raw.Kwargs) != "null" {
+		if err := json.Unmarshal(raw.Kwargs, &rec.Kwargs); err != nil {
+			return rec, fmt.Errorf("kwargs: want a list of objects, one per instruction: %w", err)
+		}
+	}
 	switch {
 	case raw.Prompt == nil || strings.TrimSpace(*raw.Prompt) == "":
 		return rec, errors.New("no prompt")

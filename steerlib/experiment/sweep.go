@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
@@ -84,20 +83,17 @@ func LoadVectorFiles(specs []string) ([]VectorFile, error) {
 	return out, nil
 }
 
-// SweepSpec configures RunSweep.
+// SweepSpec configures RunSweep. Data is the validation set.
 type SweepSpec struct {
-	Model        string
-	ModelOptions []model.Option
+	RunOptions
 	// Vectors are "FILE" or "ID=FILE" (see LoadVectorFiles).
 	Vectors []string
-	// Data is the validation JSONL; Out the plan JSON; Results the sweep's
-	// results JSONL (default: Out without .json, plus ".sweep.jsonl").
-	Data, Out, Results string
+	// Out is the plan JSON; Results the search's results JSONL (default:
+	// Out without .json, plus ".sweep.jsonl").
+	Out, Results string
 	// WithInstruction searches for the "with" setting (prompts with the
 	// instruction) instead of "without".
 	WithInstruction bool
-	// PPLModel is the screen model ("" for no screen).
-	PPLModel string
 	// Layers are the candidate layers, NoLayer included if wanted (default
 	// DefaultCandidates). Coefs are the add coefficients tried (default: the
 	// layer's ‖v‖). Ops overrides DefaultOp per instruction id.
@@ -110,12 +106,6 @@ type SweepSpec struct {
 	// BaseModel sets the degenerate baseline to the no-steering candidate's
 	// share (instead of 0).
 	BaseModel bool
-	// MaxNewTokens, BatchSize, Plain, Shard, Progress, Log: as in EvalSpec.
-	MaxNewTokens, BatchSize int
-	Plain                   bool
-	Shard                   Shard
-	Progress                Progress
-	Log                     io.Writer
 }
 
 func (s *SweepSpec) fill(numLayers int) {
@@ -178,15 +168,11 @@ type sweepJob struct {
 // shardable); when all units are present it scores the candidates and writes
 // the plan.
 func RunSweep(ctx context.Context, spec SweepSpec) (*SweepReport, error) {
-	recs, err := ReadRecords(spec.Data)
-	if err != nil {
-		return nil, err
-	}
 	vfs, err := LoadVectorFiles(spec.Vectors)
 	if err != nil {
 		return nil, err
 	}
-	env, err := openEnv(spec.Model, spec.ModelOptions, spec.PPLModel, spec.Plain)
+	recs, env, err := spec.start()
 	if err != nil {
 		return nil, err
 	}
@@ -204,23 +190,16 @@ func RunSweep(ctx context.Context, spec SweepSpec) (*SweepReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	units := spec.Shard.Select(all)
-	w, err := OpenResults(spec.Results, fp.ID())
+	st, err := spec.execute(ctx, env, fp, all, spec.Results, "sweep")
 	if err != nil {
 		return nil, err
 	}
-	defer w.Close()
-	logf(spec.Log, "steer sweep: run %s, shard %s: %d units (%d instructions), %d already in %s\n", fp.ID(), spec.Shard, len(units), len(jobs), len(units)-pending(units, w), spec.Results)
-	rep := &SweepReport{Run: fp, Units: len(units)}
-	if rep.Generated, err = env.runner(spec.MaxNewTokens, spec.BatchSize, spec.Progress).Run(ctx, units, w); err != nil {
-		return nil, err
-	}
-	rep.Results = sortedResults(w.Done)
-	if missing := pending(all, w); missing > 0 {
-		logf(spec.Log, "steer sweep: %v; merge the shards' results into %s and rerun without --shard to write the plan\n", incomplete(missing, len(all)), spec.Results)
+	rep := &SweepReport{Run: fp, Units: st.units, Generated: st.generated, Results: sortedResults(st.done)}
+	if missing := pending(all, st.done); missing > 0 {
+		logf(spec.Log, "steer sweep: %v from %s; merge every shard's results (steer merge) and rerun without a shard with --results on the merged file to write the plan\n", incomplete(missing, len(all)), spec.Results)
 		return rep, nil
 	}
-	rep.Plan = choosePlan(&spec, env.model, jobs, w.Done)
+	rep.Plan = choosePlan(&spec, env.model, jobs, st.done)
 	if env.screen == nil {
 		logf(spec.Log, "steer sweep: no --ppl-model: candidates were not screened for degenerate responses\n")
 	}

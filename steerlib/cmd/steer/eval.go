@@ -51,6 +51,21 @@ func addExpFlags(fs *flag.FlagSet) expFlags {
 	}
 }
 
+// options checks the shared flags (shard, model options, overlap of the
+// training pairs with --data) and returns them as experiment.RunOptions.
+func (f expFlags) options(stderr io.Writer) (experiment.RunOptions, error) {
+	o := experiment.RunOptions{Model: *f.rt.model, Data: *f.data, PPLModel: *f.pplModel, MaxNewTokens: *f.maxNew,
+		BatchSize: *f.batch, Plain: *f.plain, Progress: f.progress(stderr), Log: stderr}
+	var err error
+	if o.Shard, err = f.shardSpec(os.Getenv); err != nil {
+		return o, err
+	}
+	if o.ModelOptions, err = f.modelOptions(); err != nil {
+		return o, err
+	}
+	return o, f.checkOverlap(stderr)
+}
+
 // shardSpec returns the --shard flag, else the shard of a Kubernetes Indexed
 // Job or Slurm array, else the whole run.
 func (f expFlags) shardSpec(getenv func(string) string) (experiment.Shard, error) {
@@ -126,20 +141,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	spec := experiment.EvalSpec{Data: *ef.data, Plan: *plan, PlanWith: *planWith, PPLModel: *ef.pplModel, Out: *out,
-		MaxNewTokens: *ef.maxNew, BatchSize: *ef.batch, Plain: *ef.plain, Progress: ef.progress(stderr), Log: stderr}
-	var err error
+	ro, err := ef.options(stderr)
+	if err != nil {
+		return err
+	}
+	spec := experiment.EvalSpec{RunOptions: ro, Plan: *plan, PlanWith: *planWith, Out: *out}
 	if spec.Conditions, err = experiment.ParseConditions(*conds); err != nil {
-		return err
-	}
-	if spec.Shard, err = ef.shardSpec(os.Getenv); err != nil {
-		return err
-	}
-	if spec.ModelOptions, err = ef.modelOptions(); err != nil {
-		return err
-	}
-	spec.Model = *ef.rt.model
-	if err := ef.checkOverlap(stderr); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -41,10 +41,12 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	spec := experiment.SweepSpec{Vectors: strings.Split(*vecs, ","), Data: *ef.data, Out: *out, Results: *results,
-		WithInstruction: *with, PPLModel: *ef.pplModel, N: *n, Seed: *seed, BaseModel: *base,
-		MaxNewTokens: *ef.maxNew, BatchSize: *ef.batch, Plain: *ef.plain, Progress: ef.progress(stderr), Log: stderr}
-	var err error
+	ro, err := ef.options(stderr)
+	if err != nil {
+		return err
+	}
+	spec := experiment.SweepSpec{RunOptions: ro, Vectors: strings.Split(*vecs, ","), Out: *out, Results: *results,
+		WithInstruction: *with, N: *n, Seed: *seed, BaseModel: *base}
 	if spec.Layers, err = parseCandidates(*cands); err != nil {
 		return err
 	}
@@ -52,16 +54,6 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if spec.Ops, err = parseOps(*ops); err != nil {
-		return err
-	}
-	if spec.Shard, err = ef.shardSpec(os.Getenv); err != nil {
-		return err
-	}
-	if spec.ModelOptions, err = ef.modelOptions(); err != nil {
-		return err
-	}
-	spec.Model = *ef.rt.model
-	if err := ef.checkOverlap(stderr); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
