@@ -182,7 +182,7 @@ func TestNotebooksInBrowser(t *testing.T) {
 func checkBrowserResult(t *testing.T, res nbbrowser.Result) {
 	t.Helper()
 	for _, p := range res.Notebook.Problems() {
-		t.Errorf("failed cell: %s", p)
+		t.Errorf("failed cell: %s\n%s", p, p.Context)
 	}
 	for _, e := range res.ErrorOutputs {
 		t.Errorf("error output on the page: %s", e)
