@@ -68,14 +68,6 @@ func chartTitle(c Chart) (title string, isNil bool) {
 	return fmt.Sprintf("%T", c), false
 }
 
-// svgFontFamily is how gonum/plot names the house font in SVG, and
-// svgFontFallback the same with fallbacks of equal metrics for browsers that
-// lack Liberation Sans.
-const (
-	svgFontFamily   = "font-family:Liberation Sans;"
-	svgFontFallback = "font-family:Liberation Sans,Arimo,Arial,Helvetica,sans-serif;"
-)
-
 // Render draws c as an image of the given size (zero: the default size) and
 // format. PNG is rendered at PNGDPI dots per inch.
 func Render(c Chart, f Format, w, h vg.Length) (data []byte, err error) {
@@ -109,7 +101,7 @@ func Render(c Chart, f Format, w, h vg.Length) (data []byte, err error) {
 		return nil, fmt.Errorf("render %q as %s: %w", title, f, err)
 	}
 	if f == SVG {
-		return bytes.ReplaceAll(buf.Bytes(), []byte(svgFontFamily), []byte(svgFontFallback)), nil
+		return portableSVG(buf.Bytes()), nil
 	}
 	return buf.Bytes(), nil
 }

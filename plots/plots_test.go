@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -256,7 +257,7 @@ func TestNewCharts(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkSVG(t, svg, tc.want...)
-			if !bytes.Contains(svg, []byte(svgFontFallback)) || bytes.Contains(svg, []byte("Liberation Serif")) {
+			if !bytes.Contains(svg, []byte(svgFontFallback)) || !bytes.Contains(svg, []byte("textLength=")) || bytes.Contains(svg, []byte("Liberation Serif")) {
 				t.Error("SVG text is not in the sans-serif house font with fallbacks")
 			}
 			data, err := Render(c, PNG, 0, 0)
@@ -457,6 +458,34 @@ func TestTokenHighlight(t *testing.T) {
 	} {
 		if _, err := TokenHighlight("t", tc.tokens, tc.values, tc.limit); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("TokenHighlight(%q, %v, %v): error %v, want %q", tc.tokens, tc.values, tc.limit, err, tc.want)
+		}
+	}
+}
+
+func TestPortableSVG(t *testing.T) {
+	face := font.DefaultCache.Lookup(sans(10, false), vg.Points(10))
+	wide := fmt.Sprintf(`textLength="%.2f"`, face.Width("a&b").Points())
+	tests := []struct {
+		name, in string
+		want     []string
+		not      []string
+	}{
+		{"house font", `<text x="1" y="2" style="font-family:Liberation Sans;font-weight:normal;font-size:10px">a&amp;b</text>`,
+			[]string{svgFontFallback, wide, `lengthAdjust="spacingAndGlyphs"`, ">a&amp;b</text>"}, nil},
+		{"other font", `<text x="1" style="font-family:Liberation Mono;font-size:10px">x</text>`, nil, []string{"textLength"}},
+		{"no size", `<text x="1" style="font-family:Liberation Sans;">x</text>`, []string{svgFontFallback}, []string{"textLength"}},
+	}
+	for _, tc := range tests {
+		got := string(portableSVG([]byte(tc.in)))
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %s lacks %q", tc.name, got, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%s: %s has %q", tc.name, got, n)
+			}
 		}
 	}
 }
