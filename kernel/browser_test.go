@@ -157,7 +157,7 @@ func TestNotebooksInBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := b.Run(name, base, token, 30*time.Minute)
+			res, err := b.Run(name, base, token, 30*time.Minute, func(line string) { t.Log(line) })
 			if res.Screenshot != nil {
 				shot := filepath.Join(artifacts, strings.TrimSuffix(name, ".ipynb")+".png")
 				if err := os.WriteFile(shot, res.Screenshot, 0o644); err != nil {
@@ -228,7 +228,7 @@ func TestBrowserSeesFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.notebook, func(t *testing.T) {
-			res, err := b.Run(tc.notebook, base, token, 5*time.Minute)
+			res, err := b.Run(tc.notebook, base, token, 5*time.Minute, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

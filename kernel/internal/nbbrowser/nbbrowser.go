@@ -118,8 +118,10 @@ type Result struct {
 // Run opens notebook (a path relative to the server's notebook folder) on
 // the Jupyter server at base (e.g. http://127.0.0.1:8888) with token, runs
 // all its cells through the UI, waits at most timeout for them, and reports
-// the page. The notebook's kernel is shut down before Run returns.
-func (b *Browser) Run(notebook, base, token string, timeout time.Duration) (Result, error) {
+// the page. While the cells run, progress (if not nil) receives a line each
+// time another cell finishes. The notebook's kernel is shut down before Run
+// returns.
+func (b *Browser) Run(notebook, base, token string, timeout time.Duration, progress func(string)) (Result, error) {
 	var res Result
 	tctx, cancel := chromedp.NewContext(b.ctx) // a new tab
 	defer cancel()
@@ -137,10 +139,14 @@ func (b *Browser) Run(notebook, base, token string, timeout time.Duration) (Resu
 		return res, fmt.Errorf("open %s and run all cells: %w", notebook, err)
 	}
 	start := time.Now()
-	_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](jsDone, chromedp.WithPollingInterval(time.Second), chromedp.WithPollingTimeout(timeout)))
+	err = waitCells(ctx, timeout, func(done, total int) {
+		if progress != nil {
+			progress(fmt.Sprintf("%s: %d of %d code cells finished (%s)", notebook, done, total, time.Since(start).Round(time.Second)))
+		}
+	})
 	res.Duration = time.Since(start)
 	if err != nil {
-		return res, fmt.Errorf("%s: cells did not finish within %s: %w", notebook, timeout, err)
+		return res, fmt.Errorf("%s: %w", notebook, err)
 	}
 	if err := b.inspect(ctx, &res); err != nil {
 		return res, fmt.Errorf("%s: %w", notebook, err)
@@ -149,6 +155,40 @@ func (b *Browser) Run(notebook, base, token string, timeout time.Duration) (Resu
 		return res, fmt.Errorf("%s: shut down kernel: %w", notebook, err)
 	}
 	return res, nil
+}
+
+// cellState is what jsState reports.
+type cellState struct {
+	Done, Total int
+	Finished    bool
+}
+
+// waitCells polls the page every second until all cells have finished,
+// calling progress whenever the count of finished code cells changes.
+func waitCells(ctx context.Context, timeout time.Duration, progress func(done, total int)) error {
+	deadline := time.Now().Add(timeout)
+	last := -1
+	for {
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[cellState](jsState))
+		if err != nil {
+			return fmt.Errorf("read cell state: %w", err)
+		}
+		if st.Done != last {
+			last = st.Done
+			progress(st.Done, st.Total)
+		}
+		if st.Finished {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cells did not finish within %s (%d of %d done)", timeout, st.Done, st.Total)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for cells: %w", ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // inspect reads the notebook, the error outputs and the image sizes off the
@@ -190,13 +230,16 @@ const jsPrepare = `Jupyter.notebook.set_autosave_interval(0);
 	Jupyter.notebook.clear_all_output();
 	window.onbeforeunload = null;`
 
-// jsDone is true when no code cell is queued or running ("*"), at least one
-// has run, and the kernel is idle.
-const jsDone = `(() => {
+// jsState counts the code cells that have finished (their prompt is no
+// longer "*" nor empty) and says whether all have: none is queued or running,
+// at least one has run, and the kernel is idle.
+const jsState = `(() => {
 	const code = Jupyter.notebook.get_cells().filter(c => c.cell_type === "code");
-	return !code.some(c => c.input_prompt_number === "*") &&
+	const done = code.filter(c => c.input_prompt_number !== "*" && c.input_prompt_number !== null).length;
+	const finished = !code.some(c => c.input_prompt_number === "*") &&
 		code.some(c => c.input_prompt_number !== null) &&
 		document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+	return {Done: done, Total: code.length, Finished: finished};
 })()`
 
 // jsInspect returns, as a JSON string, the notebook, the texts of the error
