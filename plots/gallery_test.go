@@ -72,16 +72,7 @@ func gallery(t *testing.T) map[string]Chart {
 func TestGallery(t *testing.T) {
 	for name, c := range gallery(t) {
 		t.Run(name, func(t *testing.T) {
-			svg, err := Render(c, SVG, 0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkSVG(t, svg)
-			png, err := Render(c, PNG, 0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkPNG(t, png)
+			svg, png := checkRender(t, c)
 			if *galleryDir != "" {
 				write(t, filepath.Join(*galleryDir, name+".png"), png)
 				write(t, filepath.Join(*galleryDir, name+".svg"), svg)

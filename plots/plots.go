@@ -129,6 +129,25 @@ func checkFinite(what string, vs []float64) error {
 	return nil
 }
 
+// pointsOf pairs xs and ys into points, requiring equal, non-zero lengths
+// and finite values; what names them in errors.
+func pointsOf(what string, xs, ys []float64) (plotter.XYs, error) {
+	if len(xs) == 0 || len(xs) != len(ys) {
+		return nil, fmt.Errorf("%s has %d x and %d y values (want equal, non-zero)", what, len(xs), len(ys))
+	}
+	if err := checkFinite(what+" x", xs); err != nil {
+		return nil, err
+	}
+	if err := checkFinite(what+" y", ys); err != nil {
+		return nil, err
+	}
+	xys := make(plotter.XYs, len(xs))
+	for j := range xs {
+		xys[j] = plotter.XY{X: xs[j], Y: ys[j]}
+	}
+	return xys, nil
+}
+
 // checkGroups requires at least one group, each non-empty and finite.
 func checkGroups(kind, title string, groups []Group) error {
 	if len(groups) == 0 {
@@ -154,18 +173,9 @@ func Lines(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
 	p := newPlot(title, xLabel, yLabel)
 	p.Add(lightGrid())
 	for i, s := range series {
-		if len(s.X) == 0 || len(s.X) != len(s.Y) {
-			return nil, fmt.Errorf("lines %q: series %q has %d x and %d y values (want equal, non-zero)", title, s.Name, len(s.X), len(s.Y))
-		}
-		if err := checkFinite(fmt.Sprintf("lines %q: series %q x", title, s.Name), s.X); err != nil {
+		xys, err := pointsOf(fmt.Sprintf("lines %q: series %q", title, s.Name), s.X, s.Y)
+		if err != nil {
 			return nil, err
-		}
-		if err := checkFinite(fmt.Sprintf("lines %q: series %q y", title, s.Name), s.Y); err != nil {
-			return nil, err
-		}
-		xys := make(plotter.XYs, len(s.X))
-		for j := range s.X {
-			xys[j].X, xys[j].Y = s.X[j], s.Y[j]
 		}
 		l, pts, err := plotter.NewLinePoints(xys)
 		if err != nil {

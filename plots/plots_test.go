@@ -84,32 +84,54 @@ func TestChartsRender(t *testing.T) {
 	without := []float64{-0.4, 0.1, 0.3, -0.2, 0.0, 0.5}
 	tests := []struct {
 		name  string
-		build func() (*plot.Plot, error)
+		build func() (Chart, error)
 		want  []string // text that must appear in the SVG
 	}{
-		{"layer accuracy", func() (*plot.Plot, error) {
+		{"layer accuracy", func() (Chart, error) {
 			return LayerAccuracy("Format accuracy by layer", []Series{
 				{Name: "steered", X: layers, Y: []float64{.2, .4, .7, .8, .6, .5}},
 				{Name: "baseline", X: layers, Y: []float64{.3, .3, .3, .3, .3, .3}},
 			})
 		}, []string{"Format accuracy by layer", "layer", "accuracy", "steered", "baseline"}},
-		{"lines", func() (*plot.Plot, error) {
+		{"lines", func() (Chart, error) {
 			return Lines("Loss", "step", "loss", []Series{{Name: "train", X: []float64{1, 2, 3}, Y: []float64{3, 2, 1.5}}})
 		}, []string{"Loss", "step", "loss", "train"}},
-		{"histogram", func() (*plot.Plot, error) {
+		{"histogram", func() (Chart, error) {
 			return ProjectionHistogram("Projections at layer 12", []Group{{"with instruction", with}, {"without", without}}, 8)
 		}, []string{"Projections at layer 12", "projection onto direction", "count", "with instruction (n=7)", "without (n=6)"}},
-		{"histogram one value", func() (*plot.Plot, error) {
+		{"histogram one value", func() (Chart, error) {
 			return ProjectionHistogram("Constant", []Group{{"x", []float64{1, 1, 1}}}, 4)
 		}, []string{"Constant", "x (n=3)"}},
-		{"strip", func() (*plot.Plot, error) {
+		{"strip", func() (Chart, error) {
 			return ProjectionStrip("Strip at layer 12", []Group{{"with", with}, {"without", without}})
 		}, []string{"Strip at layer 12", "projection onto direction", "with", "without"}},
-		{"heatmap", func() (*plot.Plot, error) {
+		{"heatmap", func() (Chart, error) {
 			return CosineHeatmap("Cosine similarity", []string{"L10", "L12", "L14"}, [][]float64{
 				{1, 0.8, -0.25}, {0.8, 1, 0.1}, {-0.25, 0.1, 1},
 			})
 		}, []string{"Cosine similarity", "L10", "L12", "L14", "0.80", "-0.25", "1.00"}},
+		{"grouped bars", func() (Chart, error) {
+			return GroupedBars("Accuracy", "accuracy", []string{"json", "case"}, []Group{{"with", []float64{0.9, 1}}, {"steered", []float64{0.65, 0.125}}})
+		}, []string{"Accuracy", "accuracy", "json", "case", "with", "steered", "0.90", "1.00", "0.65", "0.12"}},
+		{"grouped bars negative", func() (Chart, error) {
+			return GroupedBars("Change", "delta", []string{"a"}, []Group{{"g", []float64{-2.5}}})
+		}, []string{"Change", "-2.50"}},
+		{"distributions", func() (Chart, error) {
+			return Distributions("Lengths", "coefficient", "words", []Group{{"-25", []float64{80, 90, 100}}, {"0", []float64{60, 61, 70, 200}}})
+		}, []string{"Lengths", "coefficient", "words", "-25", "0"}},
+		{"scatter", func() (Chart, error) {
+			return Scatter("PCA", "PC 1", "PC 2", []Points{{Name: "json", X: []float64{1, 2}, Y: []float64{0, 1}, Labels: []string{"owls", ""}}, {Name: "case", X: []float64{-1}, Y: []float64{-1}}})
+		}, []string{"PCA", "PC 1", "PC 2", "json", "case", "owls"}},
+		{"heatmap", func() (Chart, error) {
+			return Heatmap("Projections", []string{"L0", "L1"}, []string{"a", "b", "c"}, [][]float64{{1, -3, 0}, {0.5, 2, -1}}, 0)
+		}, []string{"Projections", "L0", "L1", "a", "c", "-3.00", "2.00", "colour: -3 blue"}},
+		{"multiples", func() (Chart, error) {
+			return ProjectionMultiples("By layer", 2, []Panel{
+				{"layer 0", []Group{{"with", []float64{1, 2}}, {"without", []float64{0}}}},
+				{"layer 1", []Group{{"with", []float64{3, 4}}, {"without", []float64{-1}}}},
+				{"layer 2", []Group{{"with", []float64{5}}, {"without", []float64{0.5}}}},
+			})
+		}, []string{"By layer", "layer 0", "layer 1", "layer 2", "with", "without", "mean 1.5"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,18 +139,29 @@ func TestChartsRender(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			svg, err := Render(p, SVG, 0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkSVG(t, svg, tc.want...)
-			pngData, err := Render(p, PNG, 0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkPNG(t, pngData)
+			checkRender(t, p, tc.want...)
 		})
 	}
+}
+
+// checkRender renders c as SVG and PNG, checks both (the SVG's text holds
+// every string of want, in the sans-serif house font with its widths) and
+// returns them.
+func checkRender(t *testing.T, c Chart, want ...string) (svg, pngData []byte) {
+	t.Helper()
+	svg, err := Render(c, SVG, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, svg, want...)
+	if !bytes.Contains(svg, []byte(svgFontFallback)) || !bytes.Contains(svg, []byte("textLength=")) || bytes.Contains(svg, []byte("Liberation Serif")) {
+		t.Error("SVG text is not in the sans-serif house font with fallbacks and widths")
+	}
+	if pngData, err = Render(c, PNG, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, pngData)
+	return svg, pngData
 }
 
 func TestChartErrors(t *testing.T) {
@@ -213,59 +246,6 @@ func TestHTMLTable(t *testing.T) {
 	}
 	if strings.Contains(got, "<b>") {
 		t.Errorf("HTMLTable did not escape cell text:\n%s", got)
-	}
-}
-
-// TestNewCharts renders the newer chart kinds and checks what their SVG says.
-func TestNewCharts(t *testing.T) {
-	tests := []struct {
-		name  string
-		build func() (Chart, error)
-		want  []string
-	}{
-		{"grouped bars", func() (Chart, error) {
-			return GroupedBars("Accuracy", "accuracy", []string{"json", "case"}, []Group{{"with", []float64{0.9, 1}}, {"steered", []float64{0.65, 0.125}}})
-		}, []string{"Accuracy", "accuracy", "json", "case", "with", "steered", "0.90", "1.00", "0.65", "0.12"}},
-		{"grouped bars negative", func() (Chart, error) {
-			return GroupedBars("Change", "delta", []string{"a"}, []Group{{"g", []float64{-2.5}}})
-		}, []string{"Change", "-2.50"}},
-		{"distributions", func() (Chart, error) {
-			return Distributions("Lengths", "coefficient", "words", []Group{{"-25", []float64{80, 90, 100}}, {"0", []float64{60, 61, 70, 200}}})
-		}, []string{"Lengths", "coefficient", "words", "-25", "0"}},
-		{"scatter", func() (Chart, error) {
-			return Scatter("PCA", "PC 1", "PC 2", []Points{{Name: "json", X: []float64{1, 2}, Y: []float64{0, 1}, Labels: []string{"owls", ""}}, {Name: "case", X: []float64{-1}, Y: []float64{-1}}})
-		}, []string{"PCA", "PC 1", "PC 2", "json", "case", "owls"}},
-		{"heatmap", func() (Chart, error) {
-			return Heatmap("Projections", []string{"L0", "L1"}, []string{"a", "b", "c"}, [][]float64{{1, -3, 0}, {0.5, 2, -1}}, 0)
-		}, []string{"Projections", "L0", "L1", "a", "c", "-3.00", "2.00", "colour: -3 blue"}},
-		{"multiples", func() (Chart, error) {
-			return ProjectionMultiples("By layer", 2, []Panel{
-				{"layer 0", []Group{{"with", []float64{1, 2}}, {"without", []float64{0}}}},
-				{"layer 1", []Group{{"with", []float64{3, 4}}, {"without", []float64{-1}}}},
-				{"layer 2", []Group{{"with", []float64{5}}, {"without", []float64{0.5}}}},
-			})
-		}, []string{"By layer", "layer 0", "layer 1", "layer 2", "with", "without", "mean 1.5"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c, err := tc.build()
-			if err != nil {
-				t.Fatal(err)
-			}
-			svg, err := Render(c, SVG, 0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkSVG(t, svg, tc.want...)
-			if !bytes.Contains(svg, []byte(svgFontFallback)) || !bytes.Contains(svg, []byte("textLength=")) || bytes.Contains(svg, []byte("Liberation Serif")) {
-				t.Error("SVG text is not in the sans-serif house font with fallbacks")
-			}
-			data, err := Render(c, PNG, 0, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkPNG(t, data)
-		})
 	}
 }
 

@@ -29,21 +29,14 @@ func Scatter(title, xLabel, yLabel string, sets []Points) (*plot.Plot, error) {
 	p.Add(lightGrid())
 	var labels plotter.XYLabels
 	for i, s := range sets {
-		if len(s.X) == 0 || len(s.X) != len(s.Y) {
-			return nil, fmt.Errorf("scatter %q: set %q has %d x and %d y values (want equal, non-zero)", title, s.Name, len(s.X), len(s.Y))
+		xys, err := pointsOf(fmt.Sprintf("scatter %q: set %q", title, s.Name), s.X, s.Y)
+		if err != nil {
+			return nil, err
 		}
 		if s.Labels != nil && len(s.Labels) != len(s.X) {
 			return nil, fmt.Errorf("scatter %q: set %q has %d labels for %d points", title, s.Name, len(s.Labels), len(s.X))
 		}
-		if err := checkFinite(fmt.Sprintf("scatter %q: set %q x", title, s.Name), s.X); err != nil {
-			return nil, err
-		}
-		if err := checkFinite(fmt.Sprintf("scatter %q: set %q y", title, s.Name), s.Y); err != nil {
-			return nil, err
-		}
-		xys := make(plotter.XYs, len(s.X))
-		for j := range s.X {
-			xys[j] = plotter.XY{X: s.X[j], Y: s.Y[j]}
+		for j := range xys {
 			if s.Labels != nil && s.Labels[j] != "" {
 				labels.XYs = append(labels.XYs, xys[j])
 				labels.Labels = append(labels.Labels, s.Labels[j])
