@@ -69,7 +69,7 @@ func Heatmap(title string, rowLabels, colLabels []string, z [][]float64, limit f
 	if limit == 0 {
 		limit = 1
 	}
-	h := plotter.NewHeatMap(matrix(z), divergingPalette(101))
+	h := plotter.NewHeatMap(matrix{z: z, limit: limit}, divergingPalette(101))
 	h.Min, h.Max = -limit, limit
 	p := newPlot(title, fmt.Sprintf("colour: -%s blue · 0 white · +%s orange", FormatNumber(limit), FormatNumber(limit)), "")
 	p.X.Label.TextStyle.Font = sans(noteSize, false)
@@ -134,10 +134,16 @@ func tiltLongLabels(a *plot.Axis, labels []string) {
 }
 
 // matrix adapts a rectangular matrix to plotter.GridXYZ: column c, row r is
-// z[r][c].
-type matrix [][]float64
+// z[r][c], clamped to ±limit (a cosine of 1.0000001 would otherwise fall
+// outside the palette and be drawn in no colour).
+type matrix struct {
+	z     [][]float64
+	limit float64
+}
 
-func (m matrix) Dims() (c, r int)   { return len(m[0]), len(m) }
-func (m matrix) Z(c, r int) float64 { return m[r][c] }
-func (m matrix) X(c int) float64    { return float64(c) }
-func (m matrix) Y(r int) float64    { return float64(r) }
+func (m matrix) Dims() (c, r int) { return len(m.z[0]), len(m.z) }
+func (m matrix) Z(c, r int) float64 {
+	return math.Max(-m.limit, math.Min(m.limit, m.z[r][c]))
+}
+func (m matrix) X(c int) float64 { return float64(c) }
+func (m matrix) Y(r int) float64 { return float64(r) }

@@ -164,8 +164,8 @@ func checkGroups(kind, title string, groups []Group) error {
 	return nil
 }
 
-// Lines is a line chart with one line (with point markers) per series, in
-// the palette's colours.
+// Lines is a line chart with one line per series, in the palette's colours,
+// with a marker at each point unless the series has more than 40 points.
 func Lines(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
 	if len(series) == 0 {
 		return nil, fmt.Errorf("lines %q: no series", title)
@@ -183,12 +183,19 @@ func Lines(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
 		}
 		l.Color = SeriesColor(i)
 		l.Width = vg.Points(1.8)
-		pts.Color = SeriesColor(i)
-		pts.Shape = plotutil.Shape(i)
-		pts.Radius = vg.Points(2.5)
-		p.Add(l, pts)
+		thumbs := []plot.Thumbnailer{l}
+		if len(xys) > maxMarkers { // a dense series is a curve; markers would only blur it
+			l.Width = vg.Points(1.2)
+			p.Add(l)
+		} else {
+			pts.Color = SeriesColor(i)
+			pts.Shape = plotutil.Shape(i)
+			pts.Radius = vg.Points(2.5)
+			p.Add(l, pts)
+			thumbs = append(thumbs, pts)
+		}
 		if s.Name != "" {
-			p.Legend.Add(s.Name, l, pts)
+			p.Legend.Add(s.Name, thumbs...)
 		}
 	}
 	padRange(&p.X, 0.03)
@@ -213,6 +220,9 @@ func named(series []Series) int {
 func legendRoom(span float64, n int) float64 {
 	return span * 0.075 * float64(n)
 }
+
+// maxMarkers is the most points a line of Lines gets markers for.
+const maxMarkers = 40
 
 // lightGrid returns grid lines in the house's light grey.
 func lightGrid() *plotter.Grid {

@@ -96,6 +96,13 @@ func TestChartsRender(t *testing.T) {
 		{"lines", func() (Chart, error) {
 			return Lines("Loss", "step", "loss", []Series{{Name: "train", X: []float64{1, 2, 3}, Y: []float64{3, 2, 1.5}}})
 		}, []string{"Loss", "step", "loss", "train"}},
+		{"lines dense", func() (Chart, error) {
+			xs, ys := make([]float64, 500), make([]float64, 500)
+			for i := range xs {
+				xs[i], ys[i] = float64(i), 1/float64(i+1)
+			}
+			return Lines("Loss", "step", "loss", []Series{{Name: "train", X: xs, Y: ys}})
+		}, []string{"Loss", "train"}},
 		{"histogram", func() (Chart, error) {
 			return ProjectionHistogram("Projections at layer 12", []Group{{"with instruction", with}, {"without", without}}, 8)
 		}, []string{"Projections at layer 12", "projection onto direction", "count", "with instruction (n=7)", "without (n=6)"}},
@@ -467,5 +474,19 @@ func TestPortableSVG(t *testing.T) {
 				t.Errorf("%s: %s has %q", tc.name, got, n)
 			}
 		}
+	}
+}
+
+// TestHeatmapClamps checks that values a rounding error beyond the limit (a
+// cosine of 1.0000001) still get the end colour of the palette.
+func TestHeatmapClamps(t *testing.T) {
+	m := matrix{z: [][]float64{{1.0000001, -1.0000001, 0.5}}, limit: 1}
+	for c, want := range []float64{1, -1, 0.5} {
+		if got := m.Z(c, 0); got != want {
+			t.Errorf("Z(%d, 0) = %v, want %v", c, got, want)
+		}
+	}
+	if _, err := CosineHeatmap("t", []string{"a"}, [][]float64{{1.0000001}}); err != nil {
+		t.Errorf("cosine 1.0000001: %v", err)
 	}
 }

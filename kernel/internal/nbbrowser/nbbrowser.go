@@ -260,8 +260,10 @@ const jsInspect = `(() => {
 })()`
 
 // jsUnclip lets the page grow to its content, so that a full-page screenshot
-// shows every cell (the classic UI scrolls inside #site, not the window).
+// shows every cell (the classic UI scrolls inside #site, not the window) and
+// every output (it puts tall outputs in a scroll box).
 const jsUnclip = `(() => {
+	document.querySelectorAll(".output_scroll").forEach(e => e.classList.remove("output_scroll"));
 	for (const e of [document.documentElement, document.body, document.getElementById("site")]) {
 		e.style.height = "auto"; e.style.overflow = "visible";
 	}
