@@ -106,7 +106,7 @@ func composeReport(o Options, ids []string, plan *formatPlan, rows []Row) (*Repo
 			vals[k] = append(vals[k], r[k])
 		}
 	}
-	p, err := groupedBars("Format and length instructions together", "accuracy", Conditions, []string{"format", "length", "both"}, vals)
+	p, err := bars("Format and length instructions together", "accuracy", Conditions, []string{"format", "length", "both"}, vals)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"gonum.org/v1/plot/vg"
+
 	"github.com/gosteer/gosteer/plots"
 	"github.com/gosteer/gosteer/steerlib/experiment"
 )
@@ -266,11 +268,13 @@ func conditionFigures(ids []string, rows []Row, strict bool) ([]Figure, error) {
 			vals[c] = append(vals[c], accuracy(filter(rows, id, cond), strict))
 		}
 	}
-	p, err := groupedBars("Accuracy per instruction and condition", "accuracy", shortNames(ids), Conditions, vals)
+	p, err := bars("Accuracy per instruction and condition", "accuracy", shortNames(ids), Conditions, vals)
 	if err != nil {
 		return nil, err
 	}
-	return []Figure{{Name: "conditions", Caption: "Test accuracy in the four conditions, per instruction.", Plot: p}}, nil
+	// About 3.5 cm per cluster of four labelled bars.
+	w := max(plots.DefaultWidth, vg.Length(len(ids))*3.5*vg.Centimeter)
+	return []Figure{{Name: "conditions", Caption: "Test accuracy in the four conditions, per instruction.", Plot: p, Width: w}}, nil
 }
 
 // shortNames drops the IFEval group prefix of ids for axis labels.

@@ -247,11 +247,11 @@ func lengthReport(o Options, rows []Row) (*Report, error) {
 			acc[n].X, acc[n].Y = append(acc[n].X, sc), append(acc[n].Y, accuracy(rn, false))
 		}
 	}
-	ps, err := boxes("Sentences per response vs coefficient", "coefficient (× ‖v‖)", "sentences", labels, sents)
+	ps, err := distributions("Sentences per response vs coefficient", "coefficient (× ‖v‖)", "sentences", labels, sents)
 	if err != nil {
 		return nil, err
 	}
-	pw, err := boxes("Words per response vs coefficient", "coefficient (× ‖v‖)", "words", labels, words)
+	pw, err := distributions("Words per response vs coefficient", "coefficient (× ‖v‖)", "words", labels, words)
 	if err != nil {
 		return nil, err
 	}

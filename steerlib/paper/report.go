@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/gosteer/gosteer/plots"
 	"github.com/gosteer/gosteer/steerlib/experiment"
@@ -44,6 +45,8 @@ func (t Table) Markdown() string {
 type Figure struct {
 	Name, Caption string
 	Plot          *plot.Plot
+	// Width is the rendered width (0: plots.DefaultWidth).
+	Width vg.Length
 }
 
 // Report is what an experiment writes into its folder.
@@ -97,7 +100,7 @@ func (r *Report) Write(dir string) error {
 	pngs := map[string][]byte{}
 	for _, f := range r.Figures {
 		for _, ft := range []plots.Format{plots.SVG, plots.PNG} {
-			data, err := plots.Render(f.Plot, ft, 0, 0)
+			data, err := plots.Render(f.Plot, ft, f.Width, 0)
 			if err != nil {
 				return fmt.Errorf("figure %s: %w", f.Name, err)
 			}
@@ -163,4 +166,29 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// shareAxis fixes the Y axis of a chart of shares to 0..1 (with a margin),
+// so that flat lines are not stretched over an arbitrary range.
+func shareAxis(p *plot.Plot) *plot.Plot {
+	p.Y.Min, p.Y.Max = -0.02, 1.05
+	return p
+}
+
+// bars draws values[s][g] (series s in group g) with plots.GroupedBars.
+func bars(title, yLabel string, groups, series []string, values [][]float64) (*plot.Plot, error) {
+	gs := make([]plots.Group, len(series))
+	for i, name := range series {
+		gs[i] = plots.Group{Name: name, Values: values[i]}
+	}
+	return plots.GroupedBars(title, yLabel, groups, gs)
+}
+
+// distributions draws one box per labelled group of values.
+func distributions(title, xLabel, yLabel string, labels []string, values [][]float64) (*plot.Plot, error) {
+	gs := make([]plots.Group, len(labels))
+	for i, name := range labels {
+		gs[i] = plots.Group{Name: name, Values: values[i]}
+	}
+	return plots.Distributions(title, xLabel, yLabel, gs)
 }
