@@ -29,33 +29,23 @@ func (e *Env) Compose(ctx context.Context, o Options) (*Report, error) {
 	concise := func(it Item) (Steering, error) {
 		return e.steerFor(Item{Key: it.Key, Instruction: "length", Vector: ConciseVector}, experiment.OpAdd, o.LengthLayer, o.ComposeScale, 1)
 	}
+	// Each test prompt gets a seeded random "at most N sentences" request.
 	r := rand.New(rand.NewPCG(o.Seed, 0xc0))
-	var units []Unit
-	for _, id := range ids {
-		test, err := o.Data.Test(id)
-		if err != nil {
-			return nil, err
-		}
-		items := sample(test, o.N, o.Seed)
-		for i := range items {
+	items := func(id string) ([]Item, error) {
+		its, err := testItems(&o)(id)
+		for i := range its {
 			n := 1 + r.IntN(5)
-			it := &items[i]
+			it := &its[i]
 			it.With += " " + lengthRequest(n)
 			it.Checks = append(append([]Check(nil), it.Checks...), lengthCheck(n))
 			it.MaxSentences = n
 		}
-		us, err := conditionUnits("compose", items, e.planSteer(plan, concise))
-		if err != nil {
-			return nil, err
-		}
-		units = append(units, us...)
+		return its, err
 	}
-	rows, complete, err := e.Run(ctx, "compose test", units)
+	steer := e.planSteer(plan, concise)
+	rows, err := e.runTests(ctx, "compose", ids, items, func(string) steerFunc { return steer })
 	if err != nil {
 		return nil, err
-	}
-	if !complete {
-		return nil, ErrPending
 	}
 	return composeReport(o, ids, plan, rows)
 }
@@ -117,5 +107,5 @@ func composeReport(o Options, ids []string, plan *formatPlan, rows []Row) (*Repo
 			"format direction at its chosen layer and add %g·‖v‖ of the conciseness direction at layer %d.", o.Data.Name(), o.ComposeScale, o.LengthLayer),
 		Tables:  []Table{tab, per},
 		Figures: []Figure{{Name: "compose", Caption: "Accuracy on the format instruction, the length instruction and both, per condition.", Plot: p}},
-		Plan:    plan, Examples: examples(rows, WithSteer, 3)}, nil
+		Plan:    plan, Examples: examples(rows, experiment.CondWithSteer, 3)}, nil
 }

@@ -91,20 +91,29 @@ type formatPlan struct {
 	With    map[string]Choice `json:"with"`
 }
 
-// searchFormat computes the directions and runs both layer searches.
-func (e *Env) searchFormat(ctx context.Context, exp string, ids []string, o *Options) (*formatPlan, error) {
+// formatVectors computes (or loads) the direction of each instruction from
+// its training pairs, named prefix + id.
+func (e *Env) formatVectors(ctx context.Context, ids []string, o *Options, prefix string) error {
 	for _, id := range ids {
 		ps, err := o.Data.Pairs(id, o.PairsN)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := e.ComputeVectors(ctx, o.Out, id, ps); err != nil {
-			return nil, err
+		if err := e.ComputeVectors(ctx, o.Out, prefix+id, ps); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// searchFormat computes the directions and runs both layer searches.
+func (e *Env) searchFormat(ctx context.Context, exp string, ids []string, o *Options) (*formatPlan, error) {
+	if err := e.formatVectors(ctx, ids, o, ""); err != nil {
+		return nil, err
 	}
 	plan := &formatPlan{Without: map[string]Choice{}, With: map[string]Choice{}}
 	pending := false
-	for _, setting := range []string{Without, With} {
+	for _, setting := range []string{experiment.CondWithout, experiment.CondWith} {
 		for _, id := range ids {
 			val, err := o.Data.Validation(id, o.ValN, o.Seed)
 			if err != nil {
@@ -117,7 +126,7 @@ func (e *Env) searchFormat(ctx context.Context, exp string, ids []string, o *Opt
 				return nil, err
 			}
 			pending = pending || !ok
-			if setting == With {
+			if setting == experiment.CondWith {
 				plan.With[id] = ch
 			} else {
 				plan.Without[id] = ch
@@ -139,28 +148,20 @@ func (e *Env) Format(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := e.searchFormat(ctx, "format", ids, &o)
+	return e.formatRun(ctx, "format", ids, &o)
+}
+
+// formatRun runs the layer searches and the four conditions of the format
+// instructions and builds their report.
+func (e *Env) formatRun(ctx context.Context, exp string, ids []string, o *Options) (*Report, error) {
+	plan, err := e.searchFormat(ctx, exp, ids, o)
 	if err != nil {
 		return nil, err
 	}
-	var units []Unit
-	for _, id := range ids {
-		test, err := o.Data.Test(id)
-		if err != nil {
-			return nil, err
-		}
-		us, err := conditionUnits("format", sample(test, o.N, o.Seed), e.planSteer(plan, nil))
-		if err != nil {
-			return nil, err
-		}
-		units = append(units, us...)
-	}
-	rows, complete, err := e.Run(ctx, "format test", units)
+	steer := e.planSteer(plan, nil)
+	rows, err := e.runTests(ctx, exp, ids, testItems(o), func(string) steerFunc { return steer })
 	if err != nil {
 		return nil, err
-	}
-	if !complete {
-		return nil, ErrPending
 	}
 	return formatReport(o.Data, ids, plan, rows, false)
 }
@@ -170,7 +171,7 @@ func (e *Env) Format(ctx context.Context, o Options) (*Report, error) {
 func (e *Env) planSteer(plan *formatPlan, extra func(it Item) (Steering, error)) steerFunc {
 	return func(it Item, cond string) ([]Steering, error) {
 		ch := plan.Without[it.Instruction]
-		if cond == WithSteer {
+		if cond == experiment.CondWithSteer {
 			ch = plan.With[it.Instruction]
 		}
 		st, err := e.steerFor(it, "clamp", ch.Layer, 0, 1)
@@ -195,9 +196,9 @@ func formatReport(d Dataset, ids []string, plan *formatPlan, rows []Row, strict 
 	if err != nil {
 		return nil, err
 	}
-	for _, setting := range []string{Without, With} {
+	for _, setting := range []string{experiment.CondWithout, experiment.CondWith} {
 		ch := plan.Without
-		if setting == With {
+		if setting == experiment.CondWith {
 			ch = plan.With
 		}
 		f, err := searchFigures(setting, ids, ch)
@@ -209,7 +210,7 @@ func formatReport(d Dataset, ids []string, plan *formatPlan, rows []Row, strict 
 	return &Report{Experiment: "format", Title: "Format instructions: four conditions (IFEval loose)",
 		Intro: "Data: " + d.Name() + ". Clamp to z̄ at the layer chosen on validation prompts, separately without and with the instruction; " +
 			"the paper's Phi-3 overall (loose): 0.110 → 0.307 without the instruction, 0.699 → 0.785 with it.",
-		Tables: []Table{tab}, Figures: figs, Plan: plan, Examples: examples(rows, WithoutSteer, 4)}, nil
+		Tables: []Table{tab}, Figures: figs, Plan: plan, Examples: examples(rows, experiment.CondWithoutSteer, 4)}, nil
 }
 
 // accuracy is the share of rows passing (strict or loose).
@@ -251,7 +252,7 @@ func ConditionTable(ids []string, rows []Row, strict bool) Table {
 		if id == "" {
 			name = "overall"
 		}
-		r := []string{name, fmt.Sprint(len(filter(rows, id, Without)))}
+		r := []string{name, fmt.Sprint(len(filter(rows, id, experiment.CondWithout)))}
 		for _, c := range Conditions {
 			r = append(r, f3(accuracy(filter(rows, id, c), strict)))
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/gosteer/gosteer/plots"
+	"github.com/gosteer/gosteer/steerlib/experiment"
 )
 
 // ConciseVector names the conciseness direction.
@@ -135,7 +136,7 @@ func (e *Env) Length(ctx context.Context, o Options) (*Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			u := it.unit("length", PhaseTest, With, []Steering{st})
+			u := it.unit("length", PhaseTest, experiment.CondWith, []Steering{st})
 			u.Key += "/s" + strconv.FormatFloat(sc, 'g', -1, 64)
 			u.Condition, u.Scale = "c="+strconv.FormatFloat(sc, 'g', -1, 64), sc
 			units = append(units, u)

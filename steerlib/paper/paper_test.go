@@ -206,7 +206,7 @@ func checkWords(t *testing.T, rs []experiment.Result, tab [][]string) {
 	checkConditionCSV(t, "words", rs, tab, true)
 	sign := map[string]float64{}
 	for _, r := range rs {
-		if r.Condition != WithoutSteer || len(r.Steering) != 1 {
+		if r.Condition != experiment.CondWithoutSteer || len(r.Steering) != 1 {
 			continue
 		}
 		st := r.Steering[0]

@@ -12,16 +12,10 @@ import (
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
-// Conditions of the paper's four-condition tables.
-const (
-	Without      = "without"
-	WithoutSteer = "without+steer"
-	With         = "with"
-	WithSteer    = "with+steer"
-)
-
-// Conditions lists the four conditions in table order.
-var Conditions = []string{Without, WithoutSteer, With, WithSteer}
+// Conditions lists the paper's four conditions in table order
+// (the engine's: experiment.CondWithout, CondWithoutSteer, CondWith,
+// CondWithSteer; Conditions is experiment.AllConditions.)
+var Conditions = experiment.AllConditions
 
 // Phases of an experiment's work units.
 const (

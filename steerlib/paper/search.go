@@ -34,7 +34,7 @@ type Search struct {
 	Scales []float64
 	// Sign multiplies add coefficients (-1 for exclusion).
 	Sign float64
-	// Setting is With or Without: which prompt of the items is used.
+	// Setting is experiment.CondWith or CondWithout: which prompt of the items is used.
 	Setting string
 	Items   []Item
 	// Layers are the candidates; -1 is "no steering".
@@ -140,7 +140,7 @@ func (e *Env) RunSearch(ctx context.Context, s Search) (ch Choice, ok bool, err 
 // unit builds the work unit of the item in a phase and prompt setting.
 func (it Item) unit(exp, phase, setting string, st []Steering) Unit {
 	prompt := it.Without
-	if setting == With {
+	if setting == experiment.CondWith {
 		prompt = it.With
 	}
 	checks := append([]Check(nil), it.Checks...)
@@ -166,12 +166,12 @@ func conditionUnits(exp string, items []Item, st steerFunc) ([]Unit, error) {
 	var out []Unit
 	for _, it := range items {
 		for _, c := range Conditions {
-			setting := Without
-			if c == With || c == WithSteer {
-				setting = With
+			setting := experiment.CondWithout
+			if c == experiment.CondWith || c == experiment.CondWithSteer {
+				setting = experiment.CondWith
 			}
 			var steer []Steering
-			if c == WithoutSteer || c == WithSteer {
+			if c == experiment.CondWithoutSteer || c == experiment.CondWithSteer {
 				var err error
 				if steer, err = st(it, c); err != nil {
 					return nil, err
@@ -184,4 +184,37 @@ func conditionUnits(exp string, items []Item, st steerFunc) ([]Unit, error) {
 		}
 	}
 	return out, nil
+}
+
+// runTests runs the four conditions of each instruction's test items (from
+// items) with its steering (from st) and returns the rows once all are done.
+func (e *Env) runTests(ctx context.Context, exp string, ids []string, items func(id string) ([]Item, error), st func(id string) steerFunc) ([]Row, error) {
+	var units []Unit
+	for _, id := range ids {
+		its, err := items(id)
+		if err != nil {
+			return nil, err
+		}
+		us, err := conditionUnits(exp, its, st(id))
+		if err != nil {
+			return nil, err
+		}
+		units = append(units, us...)
+	}
+	rows, complete, err := e.Run(ctx, exp+" test", units)
+	if err != nil {
+		return nil, err
+	}
+	if !complete {
+		return nil, ErrPending
+	}
+	return rows, nil
+}
+
+// testItems returns the sampled test items of an instruction.
+func testItems(o *Options) func(id string) ([]Item, error) {
+	return func(id string) ([]Item, error) {
+		test, err := o.Data.Test(id)
+		return sample(test, o.N, o.Seed), err
+	}
 }

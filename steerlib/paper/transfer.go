@@ -26,47 +26,20 @@ func (e *Env) Transfer(ctx context.Context, base *Env, o Options) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := e.formatVectors(ctx, ids, &o, ""); err != nil {
+		return nil, err
+	}
+	if err := base.formatVectors(ctx, ids, &o, "base:"); err != nil {
+		return nil, err
+	}
 	cos := map[string]map[int]float64{}
 	for _, id := range ids {
-		ps, err := o.Data.Pairs(id, o.PairsN)
-		if err != nil {
-			return nil, err
-		}
-		if err := e.ComputeVectors(ctx, o.Out, id, ps); err != nil {
-			return nil, err
-		}
-		if err := base.ComputeVectors(ctx, o.Out, "base:"+id, ps); err != nil {
-			return nil, err
-		}
 		if cos[id], err = vectors.CompareSets(e.Vectors[id], base.Vectors["base:"+id]); err != nil {
 			return nil, fmt.Errorf("transfer %s: %w", id, err)
 		}
 	}
 	// The instruct directions (already in the run folder) steer the base model.
-	plan, err := base.searchFormat(ctx, "transfer", ids, &o)
-	if err != nil {
-		return nil, err
-	}
-	var units []Unit
-	for _, id := range ids {
-		test, err := o.Data.Test(id)
-		if err != nil {
-			return nil, err
-		}
-		us, err := conditionUnits("transfer", sample(test, o.N, o.Seed), base.planSteer(plan, nil))
-		if err != nil {
-			return nil, err
-		}
-		units = append(units, us...)
-	}
-	rows, complete, err := base.Run(ctx, "transfer test", units)
-	if err != nil {
-		return nil, err
-	}
-	if !complete {
-		return nil, ErrPending
-	}
-	rep, err := formatReport(o.Data, ids, plan, rows, false)
+	rep, err := base.formatRun(ctx, "transfer", ids, &o)
 	if err != nil {
 		return nil, err
 	}

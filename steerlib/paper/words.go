@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/gosteer/gosteer/plots"
+	"github.com/gosteer/gosteer/steerlib/experiment"
 )
 
 // wordTask is one side of the word experiment.
@@ -62,7 +63,7 @@ func (e *Env) Words(ctx context.Context, o Options) (*Report, error) {
 	plan := map[string]Choice{}
 	pending := false
 	for _, t := range wordTasks {
-		s := Search{Experiment: "words", Instruction: t.Instruction, Op: "add", Scales: o.Scales, Sign: t.Sign, Setting: Without,
+		s := Search{Experiment: "words", Instruction: t.Instruction, Op: "add", Scales: o.Scales, Sign: t.Sign, Setting: experiment.CondWithout,
 			Items: val[t.Instruction], Layers: o.Layers, Strict: true, RelativeScreen: o.RelativeScreen}
 		ch, ok, err := e.RunSearch(ctx, s)
 		if err != nil {
@@ -73,24 +74,17 @@ func (e *Env) Words(ctx context.Context, o Options) (*Report, error) {
 	if pending {
 		return nil, ErrPending
 	}
-	var units []Unit
-	for _, t := range wordTasks {
-		ch := plan[t.Instruction]
-		us, err := conditionUnits("words", test[t.Instruction], func(it Item, _ string) ([]Steering, error) {
-			st, err := e.steerFor(it, "add", ch.Layer, ch.Scale, t.Sign)
+	ids := []string{wordTasks[0].Instruction, wordTasks[1].Instruction}
+	items := func(id string) ([]Item, error) { return test[id], nil }
+	rows, err := e.runTests(ctx, "words", ids, items, func(id string) steerFunc {
+		ch, sign := plan[id], wordTasks[slices.Index(ids, id)].Sign
+		return func(it Item, _ string) ([]Steering, error) {
+			st, err := e.steerFor(it, experiment.OpAdd, ch.Layer, ch.Scale, sign)
 			return []Steering{st}, err
-		})
-		if err != nil {
-			return nil, err
 		}
-		units = append(units, us...)
-	}
-	rows, complete, err := e.Run(ctx, "words test", units)
+	})
 	if err != nil {
 		return nil, err
-	}
-	if !complete {
-		return nil, ErrPending
 	}
 	return wordsReport(o, plan, rows)
 }
@@ -136,7 +130,7 @@ func wordsReport(o Options, plan map[string]Choice, rows []Row) (*Report, error)
 	return &Report{Experiment: "words", Title: "Word inclusion and exclusion (IFEval strict)",
 		Intro: "Data: " + o.Data.Name() + ". One direction per word; inclusion adds +c·û, exclusion adds −c·û of the same inclusion direction; " +
 			"(layer, c) chosen on validation prompts. Scored strictly, as the paper does.",
-		Tables: []Table{tab}, Figures: figs, Plan: plan, Examples: examples(rows, WithoutSteer, 2)}, nil
+		Tables: []Table{tab}, Figures: figs, Plan: plan, Examples: examples(rows, experiment.CondWithoutSteer, 2)}, nil
 }
 
 // noSteer is the validation accuracy of the no-steering candidate.

@@ -151,49 +151,56 @@ func (pf paperFlags) runOptions(exp string, stderr io.Writer) (ro paper.RunOptio
 	if err != nil {
 		return ro, closeAll, err
 	}
+	err = pf.loadModels(&ro, exp, stderr, func(c func()) { closers = append(closers, c) })
+	return ro, closeAll, err
+}
+
+// loadModels loads the dataset, the model, the base model (transfer) and the
+// perplexity model the flags name; onClose receives what to close.
+func (pf paperFlags) loadModels(ro *paper.RunOptions, exp string, stderr io.Writer, onClose func(func())) (err error) {
 	embedded := *pf.rt.model == ""
 	if embedded {
 		if *pf.rt.model, err = tinyif.EmbeddedModelDir(); err != nil {
-			return ro, closeAll, err
+			return err
 		}
 	}
 	if ro.Data, err = pf.dataset(embedded); err != nil {
-		return ro, closeAll, err
+		return err
 	}
 	load := func(dir string) (*model.Model, error) {
 		m, err := runtimeFlags{model: &dir, dtype: pf.rt.dtype, backend: pf.rt.backend}.load()
 		if err == nil {
-			closers = append(closers, func() { m.Close() })
+			onClose(func() { m.Close() })
 		}
 		return m, err
 	}
 	if ro.Model, err = load(*pf.rt.model); err != nil {
-		return ro, closeAll, err
+		return err
 	}
 	if exp == "transfer" {
 		base := *pf.base
 		if base == "" && !embedded {
-			return ro, closeAll, fmt.Errorf("transfer needs --base DIR (the base model of --model)")
+			return fmt.Errorf("transfer needs --base DIR (the base model of --model)")
 		}
 		if base == "" {
 			base = *pf.rt.model
 			fmt.Fprintf(stderr, "transfer: no --base; the embedded model serves as both instruct (chat template) and base (plain \"Q: …\\nA:\" prompts)\n")
 		}
 		if ro.Base, err = load(base); err != nil {
-			return ro, closeAll, err
+			return err
 		}
 	}
 	if *pf.ppl != "" {
 		dt, err := parseDType(*pf.rt.dtype)
 		if err != nil {
-			return ro, closeAll, err
+			return err
 		}
 		if ro.Screen, err = experiment.LoadScreen(*pf.ppl, model.WithDType(dt), model.WithBackend(*pf.rt.backend)); err != nil {
-			return ro, closeAll, err
+			return err
 		}
-		closers = append(closers, func() { ro.Screen.Close() })
+		onClose(func() { ro.Screen.Close() })
 	}
-	return ro, closeAll, nil
+	return nil
 }
 
 // dataset picks the prompt sets: --data, else the embedded model's own sets,
