@@ -28,6 +28,23 @@
 // paper's operator for format, case and language instructions) and add
 // x ← x + c·û (length and word instructions).
 //
+// # Plans
+//
+// A plan maps eval ids to their steering; "none" is a recorded choice, coef
+// is the add coefficient c or the clamp target z̄ (default: the vector
+// file's z̄ at the layer); vector paths are relative to the plan file:
+//
+//	{"setting": "without",
+//	 "instructions": {
+//	   "change_case:english_lowercase": {"vector": "lc.safetensors", "layer": 12, "op": "clamp"},
+//	   "language:response_language_kn": {"vector": "kn.safetensors", "layer": "none"},
+//	   "keywords:existence":            {"vector": "kw.safetensors", "layer": 14, "op": "add", "coef": 6}},
+//	 "records": {"1042": {"vector": "word_owl.safetensors", "layer": 14, "op": "add", "coef": 6}}}
+//
+// "records" (optional) steers single records by key, overriding their
+// instructions' choices. Sweep also writes "candidates": every candidate's
+// accuracy, degenerate share and score per instruction.
+//
 // # Layer search
 //
 // For each instruction, the candidates are "no steering" and every second

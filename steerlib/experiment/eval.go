@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/gosteer/gosteer/steerlib/model"
@@ -71,7 +72,7 @@ func EvalUnits(recs []Record, conds []string, plan, planWith Resolved) ([]Unit, 
 			}
 			if c == CondWithoutSteer || c == CondWithSteer {
 				if p == nil {
-					return nil, fmt.Errorf("condition %s needs a plan", c)
+					return nil, fmt.Errorf("condition %s needs a plan (--plan; --plan-with for with+steer)", c)
 				}
 				var err error
 				if u.Steering, u.Ops, err = p.For(rec); err != nil {
@@ -175,7 +176,7 @@ func RunEval(ctx context.Context, spec EvalSpec) (*EvalReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, planWith, err := resolvePlans(spec.Plan, spec.PlanWith, env.model.Config)
+	plan, planWith, err := resolvePlans(spec.Plan, spec.PlanWith, env.model.Config, spec.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -189,12 +190,15 @@ func RunEval(ctx context.Context, spec EvalSpec) (*EvalReport, error) {
 	}
 	rep := &EvalReport{Run: fp, Units: st.units, Generated: st.generated, Results: sortedResults(st.done)}
 	rep.Table = Summarize(rep.Results)
+	rep.Table.Run = fp.String()
 	return rep, WriteTables(spec.Out, rep.Table)
 }
 
 // resolvePlans loads and checks the plans ("" for none).
-func resolvePlans(planPath, withPath string, cfg *model.Config) (plan, planWith Resolved, err error) {
-	load := func(path string) (Resolved, error) {
+// Without withPath, planPath steers both conditions. A plan chosen for the
+// other setting is used with a warning on log.
+func resolvePlans(planPath, withPath string, cfg *model.Config, log io.Writer) (plan, planWith Resolved, err error) {
+	load := func(path, setting string) (Resolved, error) {
 		if path == "" {
 			return nil, nil
 		}
@@ -202,12 +206,19 @@ func resolvePlans(planPath, withPath string, cfg *model.Config) (plan, planWith 
 		if err != nil {
 			return nil, err
 		}
+		if p.Setting != "" && p.Setting != setting {
+			logf(log, "steer eval: WARNING: plan %s was chosen for the %q setting but steers %q prompts here\n", path, p.Setting, setting)
+		}
 		return p.Resolve(cfg)
 	}
-	if plan, err = load(planPath); err != nil {
+	if plan, err = load(planPath, CondWithout); err != nil {
 		return nil, nil, err
 	}
-	if planWith, err = load(withPath); err != nil {
+	withSetting := CondWith
+	if withPath == "" {
+		withPath, withSetting = planPath, CondWithout // the same plan, already warned about
+	}
+	if planWith, err = load(withPath, withSetting); err != nil {
 		return nil, nil, err
 	}
 	return plan, planWith, nil
@@ -232,8 +243,7 @@ func evalFingerprint(spec EvalSpec, e *env) (Fingerprint, error) {
 		plans = append(plans, d)
 	}
 	fp.Plan = strings.Join(plans, ",")
-	fp.Options["conditions"] = strings.Join(spec.Conditions, ",")
-	return fp, nil
+	return fp, nil // conditions are not part of it: a later run may add conditions to the same file
 }
 
 // planDigest hashes a plan's choices and the content of its vector files.
@@ -243,20 +253,28 @@ func planDigest(path string) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	for _, id := range p.IDs() {
-		c := p.Instructions[id]
-		fmt.Fprintf(&b, "%s|%d|%s|", id, c.Layer, c.Op)
-		if c.Coef != nil {
-			fmt.Fprintf(&b, "%g", *c.Coef)
+	for _, group := range []map[string]Choice{p.Instructions, p.Records} {
+		keys := make([]string, 0, len(group))
+		for k := range group {
+			keys = append(keys, k)
 		}
-		if c.Vector != "" && c.Layer != NoLayer {
-			d, err := FileDigest(p.vectorPath(c.Vector))
-			if err != nil {
-				return "", err
+		sort.Strings(keys)
+		for _, k := range keys {
+			c := group[k]
+			fmt.Fprintf(&b, "%s|%d|%s|", k, c.Layer, c.Op)
+			if c.Coef != nil {
+				fmt.Fprintf(&b, "%g", *c.Coef)
 			}
-			b.WriteString("|" + d)
+			if c.Vector != "" && c.Layer != NoLayer {
+				d, err := FileDigest(p.vectorPath(c.Vector))
+				if err != nil {
+					return "", err
+				}
+				b.WriteString("|" + d)
+			}
+			b.WriteString(";")
 		}
-		b.WriteString(";")
+		b.WriteString("#")
 	}
 	return Fingerprint{Plan: b.String()}.ID(), nil
 }

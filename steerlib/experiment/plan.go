@@ -83,6 +83,10 @@ type Plan struct {
 	Model string `json:"model,omitempty"`
 	// Instructions holds the choice per instruction id.
 	Instructions map[string]Choice `json:"instructions"`
+	// Records optionally steers single records (by record key), overriding
+	// their instructions' choices: e.g. one vector per word, each record
+	// steered by its own word's vector at the chosen layer and coefficient.
+	Records map[string]Choice `json:"records,omitempty"`
 	// Candidates holds every candidate's validation outcome per instruction
 	// (written by Sweep, for accuracy-per-layer plots).
 	Candidates map[string][]CandidateScore `json:"candidates,omitempty"`
@@ -114,7 +118,7 @@ func LoadPlan(path string) (*Plan, error) {
 	if err := dec.Decode(p); err != nil {
 		return nil, fmt.Errorf("plan %s: %w", path, err)
 	}
-	if len(p.Instructions) == 0 {
+	if len(p.Instructions) == 0 && len(p.Records) == 0 {
 		return nil, fmt.Errorf("plan %s: no instructions", path)
 	}
 	p.dir = filepath.Dir(path)
@@ -125,13 +129,20 @@ func LoadPlan(path string) (*Plan, error) {
 // Vector paths are written relative to the plan's folder when possible.
 func (p *Plan) Save(path string) error {
 	q := *p
-	q.Instructions = make(map[string]Choice, len(p.Instructions))
-	for id, c := range p.Instructions {
-		if c.Vector != "" {
-			c.Vector = relTo(filepath.Dir(path), p.vectorPath(c.Vector))
+	rel := func(in map[string]Choice) map[string]Choice {
+		if in == nil {
+			return nil
 		}
-		q.Instructions[id] = c
+		out := make(map[string]Choice, len(in))
+		for id, c := range in {
+			if c.Vector != "" {
+				c.Vector = relTo(filepath.Dir(path), p.vectorPath(c.Vector))
+			}
+			out[id] = c
+		}
+		return out
 	}
+	q.Instructions, q.Records = rel(p.Instructions), rel(p.Records)
 	b, err := json.MarshalIndent(&q, "", "  ")
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
@@ -170,8 +181,12 @@ func (p *Plan) IDs() []string {
 }
 
 // Resolved is a plan checked against a model: each instruction's steering
-// and its operators (none for "no steering").
+// and its operators (none for "no steering"); record overrides are held
+// under recordPrefix + key.
 type Resolved map[string]ResolvedChoice
+
+// recordPrefix marks a record override in Resolved.
+const recordPrefix = "record:"
 
 // ResolvedChoice is one instruction's steering with its operators.
 type ResolvedChoice struct {
@@ -187,12 +202,20 @@ func (p *Plan) Resolve(cfg *model.Config) (Resolved, error) {
 	out := Resolved{}
 	var errs []error
 	for _, id := range p.IDs() {
-		rc, err := p.resolveOne(id, cfg, sets)
+		rc, err := p.resolveOne(id, p.Instructions[id], cfg, sets)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", id, err))
 			continue
 		}
 		out[id] = rc
+	}
+	for key, c := range p.Records {
+		rc, err := p.resolveOne("", c, cfg, sets)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("record %s: %w", key, err))
+			continue
+		}
+		out[recordPrefix+key] = rc
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("plan: %w", errors.Join(errs...))
@@ -200,8 +223,7 @@ func (p *Plan) Resolve(cfg *model.Config) (Resolved, error) {
 	return out, nil
 }
 
-func (p *Plan) resolveOne(id string, cfg *model.Config, sets map[string]*vectors.Set) (ResolvedChoice, error) {
-	c := p.Instructions[id]
+func (p *Plan) resolveOne(id string, c Choice, cfg *model.Config, sets map[string]*vectors.Set) (ResolvedChoice, error) {
 	st := Steering{ID: id, Vector: c.Vector, Layer: c.Layer, Op: c.Op}
 	if c.Layer == NoLayer {
 		return ResolvedChoice{Steering: Steering{ID: id, Layer: NoLayer}}, nil
@@ -260,10 +282,16 @@ func choiceOp(set *vectors.Set, c Choice) (model.SteerOp, float64, error) {
 	return model.SteerOp{}, 0, fmt.Errorf("op %q: want %q or %q", c.Op, OpClamp, OpAdd)
 }
 
-// For returns the steering and operators of a record (every one of its eval
-// ids, in order). An id missing from the plan is an error: write
-// {"layer": "none"} to run an instruction unsteered on purpose.
+// For returns the steering and operators of a record: its record override if
+// the plan has one, else every one of its eval ids' choices, in order. An id
+// missing from the plan is an error: write {"layer": "none"} to run an
+// instruction unsteered on purpose.
 func (r Resolved) For(rec Record) ([]Steering, []model.SteerOp, error) {
+	if rc, ok := r[recordPrefix+rec.Key]; ok {
+		st := rc.Steering
+		st.ID = rec.SteerID()
+		return []Steering{st}, rc.Ops, nil
+	}
 	var sts []Steering
 	var ops []model.SteerOp
 	for _, id := range rec.EvalIDs {

@@ -126,6 +126,15 @@ func TestPlanSaveLoadRoundTrip(t *testing.T) {
 	if err != nil || len(ops) != 1 || ops[0].C != 2 || sts[0].Layer != 3 {
 		t.Fatalf("%v %v %v", sts, ops, err)
 	}
+	// A record override: its own vector, layer and coefficient.
+	q.Records = map[string]Choice{"k": {Vector: "../lc.safetensors", Layer: 1, Op: OpAdd, Coef: &c}}
+	if r, err = q.Resolve(&model.Config{NumLayers: 4, HiddenSize: 8}); err != nil {
+		t.Fatal(err)
+	}
+	if sts, ops, err = r.For(rec); err != nil || len(ops) != 1 || ops[0].Layer != 1 || sts[0].ID != "change_case:english_lowercase" {
+		t.Fatalf("record override: %v %v %v", sts, ops, err)
+	}
+	rec.Key = "other"
 	rec.EvalIDs = []string{"startend:quotation"}
 	if _, _, err := r.For(rec); err == nil || !strings.Contains(err.Error(), `no entry for "startend:quotation"`) {
 		t.Errorf("missing entry: %v", err)

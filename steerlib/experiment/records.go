@@ -103,6 +103,9 @@ func ReadRecords(path string) ([]Record, error) {
 	return ParseRecords(f, path)
 }
 
+// maxErrors bounds the problems listed in one error.
+const maxErrors = 10
+
 // ParseRecords reads JSONL records from r; name is used in error messages.
 // All problems are collected and returned together (errors.Join).
 func ParseRecords(r io.Reader, name string) ([]Record, error) {
@@ -132,6 +135,9 @@ func ParseRecords(r io.Reader, name string) ([]Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("records: read %s: %w", name, err)
 		}
+	}
+	if len(errs) > maxErrors {
+		errs = append(errs[:maxErrors], fmt.Errorf("… and %d more problems", len(errs)-maxErrors))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("records: %w", errors.Join(errs...))

@@ -64,6 +64,12 @@ func (f Fingerprint) ID() string {
 	return hex.EncodeToString(h[:8])
 }
 
+// String describes the fingerprint: its id and what it covers.
+func (f Fingerprint) String() string {
+	b, _ := json.Marshal(f)
+	return f.ID() + " " + string(b)
+}
+
 // FileDigest returns the hex SHA-256 of a file's content.
 func FileDigest(path string) (string, error) {
 	f, err := os.Open(path)

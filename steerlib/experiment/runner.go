@@ -212,12 +212,18 @@ func (r *Runner) generate(batch []Unit) ([]string, *model.GenerateResult, error)
 		if err != nil {
 			return nil, nil, fmt.Errorf("decode %s: %w", batch[i].Key, err)
 		}
-		if r.Plain {
-			t, _, _ = strings.Cut(t, plainStop)
-		}
-		texts[i] = strings.TrimSpace(t)
+		texts[i] = cleanResponse(t, r.Plain)
 	}
 	return texts, res, nil
+}
+
+// cleanResponse trims a decoded response; a base model's answer (plain)
+// ends before the next question.
+func cleanResponse(text string, plain bool) string {
+	if plain {
+		text, _, _ = strings.Cut(text, plainStop)
+	}
+	return strings.TrimSpace(text)
 }
 
 // plainStop ends a base model's answer: the start of the next question.

@@ -3,6 +3,8 @@ package experiment
 import (
 	"slices"
 	"testing"
+
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 func TestDefaultCandidates(t *testing.T) {
@@ -66,5 +68,48 @@ func TestSampleRecords(t *testing.T) {
 	}
 	if all := sampleRecords(recs, id, 8, 42); len(all) != 3 {
 		t.Errorf("n beyond the pool: %d records", len(all))
+	}
+}
+
+func TestCandidates(t *testing.T) {
+	path := t.TempDir() + "/v.safetensors"
+	writeTestSet(t, path, "keywords:existence", 8, 4) // ‖v‖ = 2, z̄ = 1.5 at every layer
+	set, err := vectors.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		op     string
+		layers []int
+		coefs  []float64
+		want   []string
+	}{
+		{OpClamp, []int{-1, 0, 2}, nil, []string{"none", "L0:clamp=1.5", "L2:clamp=1.5"}},
+		{OpAdd, []int{-1, 1}, nil, []string{"none", "L1:add=2"}},
+		{OpAdd, []int{1, 3}, []float64{-4, 8}, []string{"L1:add=-4", "L1:add=8", "L3:add=-4", "L3:add=8"}},
+	}
+	for _, c := range cases {
+		cs, err := candidates(set, c.op, c.layers, c.coefs, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range cs {
+			got = append(got, x.key())
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s %v %v: %v, want %v", c.op, c.layers, c.coefs, got, c.want)
+		}
+	}
+	for _, bad := range []struct {
+		op     string
+		layers []int
+	}{{OpClamp, []int{4}}, {"ablate", []int{1}}} {
+		if _, err := candidates(set, bad.op, bad.layers, nil, 4); err == nil {
+			t.Errorf("%s %v: no error", bad.op, bad.layers)
+		}
+	}
+	if DefaultOp("keywords:existence") != OpAdd || DefaultOp("length_constraints:number_words") != OpAdd || DefaultOp("language:response_language_kn") != OpClamp {
+		t.Error("DefaultOp")
 	}
 }

@@ -16,6 +16,8 @@ import (
 // instruction and overall, per condition (the paper's layout: w/o →
 // w/o+steer, w/ → w/+steer).
 type Table struct {
+	// Run describes the run (its fingerprint), when known.
+	Run        string
 	Conditions []string
 	Rows       []TableRow // sorted by instruction id
 	Overall    TableRow
@@ -98,6 +100,9 @@ func (r TableRow) rate(cond string, loose bool) string {
 // Markdown renders the table as two Markdown tables, loose then strict.
 func (t *Table) Markdown() string {
 	var b strings.Builder
+	if t.Run != "" {
+		fmt.Fprintf(&b, "Run %s\n\n", t.Run)
+	}
 	for _, loose := range []bool{true, false} {
 		mode := "strict"
 		if loose {

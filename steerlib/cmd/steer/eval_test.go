@@ -344,3 +344,36 @@ func writeWideSet(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestEvalPlainCLI runs the unsteered conditions with base-model prompts and
+// no plan, and checks that the plain option is part of the run fingerprint.
+func TestEvalPlainCLI(t *testing.T) {
+	modelDir, err := tinyif.EmbeddedModelDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	args := func(out string, extra ...string) []string {
+		return append([]string{"eval", "--model", modelDir, "--data", filepath.Join(expData, "test.jsonl"), "--conditions", "without,with",
+			"--out", out, "--max-new-tokens", "12", "--quiet"}, extra...)
+	}
+	plain, chat := filepath.Join(dir, "plain.jsonl"), filepath.Join(dir, "chat.jsonl")
+	mustRun(t, args(plain, "--plain")...)
+	mustRun(t, args(chat)...)
+	p, err := experiment.ReadResults(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := experiment.ReadResults(chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) != 12 || len(c) != 12 || p[0].Run == c[0].Run {
+		t.Fatalf("%d plain and %d chat lines, runs %s %s", len(p), len(c), p[0].Run, c[0].Run)
+	}
+	for _, r := range p {
+		if r.Steering != nil || strings.Contains(r.Response, "Q:") {
+			t.Errorf("%s: steering %v response %q", r.Key, r.Steering, r.Response)
+		}
+	}
+}
