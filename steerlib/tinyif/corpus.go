@@ -201,7 +201,7 @@ var openers = []func(r *rand.Rand, t string) sentence{
 	func(r *rand.Rand, t string) sentence {
 		a, s := pick(r, adjectives), pick(r, settings)
 		return func(nc bool) string {
-			return fmt.Sprintf("%s can be %s and can often be found in %s.", capitalize(t), a, s)
+			return clause("Like many things", fmt.Sprintf("%s can be %s and can often be found in %s.", t, a, s), nc)
 		}
 	},
 	func(r *rand.Rand, t string) sentence {
@@ -280,7 +280,7 @@ var followers = []func(r *rand.Rand, t string) sentence{
 	},
 	func(r *rand.Rand, t string) sentence {
 		a := pick(r, adjectives)
-		return func(nc bool) string { return fmt.Sprintf("Nobody can say that %s will stay %s for long.", t, a) }
+		return func(nc bool) string { return fmt.Sprintf("Some would say that %s can stay %s for a very long time.", t, a) }
 	},
 }
 
