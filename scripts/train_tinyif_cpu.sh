@@ -22,7 +22,9 @@ if [ "${2:-}" = install ]; then
 		[ "$stage" = base ] && dst=steerlib/tinyif/model/base
 		mkdir -p "$dst"
 		cp "$DATA/$stage"/{config.json,generation_config.json,model.safetensors,tokenizer.json,tokenizer_config.json} "$dst/"
-		cp "$DATA/$stage/training_torch.json" "$dst/training.json"
+		# training.json: the trainer's record, with the command that retrains the pair
+		"$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); r["command"]="bash scripts/train_tinyif_cpu.sh (" + r.get("command", "stage " + r["stage"]) + ")"; json.dump(r, open(sys.argv[2], "w"), indent=2)' \
+			"$DATA/$stage/training_torch.json" "$dst/training.json"
 		cp "$DATA/$stage/loss.csv" "$dst/loss.csv"
 	done
 	echo "installed $DATA/{base,instruct} into steerlib/tinyif/model{/base,}"

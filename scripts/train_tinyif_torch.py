@@ -272,7 +272,8 @@ def main():
     torch.save(model.state_dict(), os.path.join(outdir, "final.pt.tmp"))
     os.replace(os.path.join(outdir, "final.pt.tmp"), os.path.join(outdir, "final.pt"))
     write_trainer_logits(model, a.data, outdir)
-    record = {"stage": a.stage, "steps": a.steps, "batch_size": a.batch, "learning_rate": a.lr, "warmup_steps": a.warmup,
+    record = {"command": "nice -n 5 /usr/bin/python3 scripts/train_tinyif_torch.py " + " ".join(sys.argv[1:]),
+              "stage": a.stage, "steps": a.steps, "batch_size": a.batch, "learning_rate": a.lr, "warmup_steps": a.warmup,
               "weight_decay": a.weight_decay, "seed": a.seed, "params": params, "final_loss": round(final, 4),
               "seconds": round(el, 1), "trainer": f"scripts/train_tinyif_torch.py, torch {torch.__version__}, "
               f"{a.threads} threads", "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -38,13 +38,13 @@ const (
 
 // Verdict is the judgement of one steered answer.
 type Verdict struct {
-	Pass           bool    `json:"pass"` // IFEval loose check
-	NamesTopic     bool    `json:"names_topic"`
-	Perplexity     float64 `json:"perplexity"`
-	MaxTrigram     int     `json:"max_trigram_count"`
-	DistinctWords  int     `json:"distinct_words"`
-	Clean          bool    `json:"clean"` // Pass && NamesTopic && !Degenerate()
-	DegenerateWhy  string  `json:"degenerate,omitempty"`
+	Pass          bool    `json:"pass"` // IFEval loose check
+	NamesTopic    bool    `json:"names_topic"`
+	Perplexity    float64 `json:"perplexity"`
+	MaxTrigram    int     `json:"max_trigram_count"`
+	DistinctWords int     `json:"distinct_words"`
+	Clean         bool    `json:"clean"` // Pass && NamesTopic && !Degenerate()
+	DegenerateWhy string  `json:"degenerate,omitempty"`
 }
 
 // Degenerate reports whether the answer is degenerate (see MinPerplexity).

@@ -280,7 +280,9 @@ var followers = []func(r *rand.Rand, t string) sentence{
 	},
 	func(r *rand.Rand, t string) sentence {
 		a := pick(r, adjectives)
-		return func(nc bool) string { return fmt.Sprintf("Some would say that %s can stay %s for a very long time.", t, a) }
+		return func(nc bool) string {
+			return fmt.Sprintf("Some would say that %s can stay %s for a very long time.", t, a)
+		}
 	},
 }
 

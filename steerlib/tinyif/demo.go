@@ -139,8 +139,8 @@ type InstructionResult struct {
 	// SteeredClean is the share of steered answers that are clean passes
 	// (pass the loose check, name the topic, are not degenerate; see
 	// JudgeAnswer); CleanOfPasses is the same count over the steered passes.
-	SteeredClean  float64 `json:"steered_clean"`
-	CleanOfPasses float64 `json:"clean_of_passes"`
+	SteeredClean   float64 `json:"steered_clean"`
+	CleanOfPasses  float64 `json:"clean_of_passes"`
 	WithOnTopic    float64 `json:"with_on_topic"`
 	WithoutOnTopic float64 `json:"without_on_topic"`
 	// ProjWith / ProjWithout are the projections onto u at the chosen layer of

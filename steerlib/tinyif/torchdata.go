@@ -46,24 +46,12 @@ func DefaultPrepareOptions() PrepareOptions {
 
 func (o *PrepareOptions) fill() {
 	d := DefaultPrepareOptions()
-	if o.Seed == 0 {
-		o.Seed = d.Seed
-	}
-	if o.Merges == 0 {
-		o.Merges = d.Merges
-	}
-	if o.Arch == (Arch{}) {
-		o.Arch = d.Arch
-	}
-	if o.BaseSeqs == 0 {
-		o.BaseSeqs = d.BaseSeqs
-	}
-	if o.InstructSeqs == 0 {
-		o.InstructSeqs = d.InstructSeqs
-	}
-	if o.MaxLen == 0 {
-		o.MaxLen = d.MaxLen
-	}
+	orDefault(&o.Seed, d.Seed)
+	orDefault(&o.Merges, d.Merges)
+	orDefault(&o.Arch, d.Arch)
+	orDefault(&o.BaseSeqs, d.BaseSeqs)
+	orDefault(&o.InstructSeqs, d.InstructSeqs)
+	orDefault(&o.MaxLen, d.MaxLen)
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}

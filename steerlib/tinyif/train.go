@@ -72,41 +72,27 @@ func DefaultTrainOptions() TrainOptions {
 
 func (o *TrainOptions) fill() {
 	d := DefaultTrainOptions()
-	if o.Steps == 0 {
-		o.Steps = d.Steps
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = d.BatchSize
-	}
-	if o.LearningRate == 0 {
-		o.LearningRate = d.LearningRate
-	}
-	if o.WarmupSteps == 0 {
-		o.WarmupSteps = min(d.WarmupSteps, max(1, o.Steps/10))
-	}
-	if o.WeightDecay == 0 {
-		o.WeightDecay = d.WeightDecay
-	}
-	if o.Seed == 0 {
-		o.Seed = d.Seed
-	}
-	if o.Arch == (Arch{}) {
-		o.Arch = d.Arch
-	}
-	if o.Merges == 0 {
-		o.Merges = d.Merges
-	}
-	if o.MaxLen == 0 {
-		o.MaxLen = d.MaxLen
-	}
-	if o.SaveEvery == 0 {
-		o.SaveEvery = d.SaveEvery
-	}
-	if o.CheckpointDir == "" {
-		o.CheckpointDir = filepath.Join(o.OutDir, "checkpoints")
-	}
+	orDefault(&o.Steps, d.Steps)
+	orDefault(&o.BatchSize, d.BatchSize)
+	orDefault(&o.LearningRate, d.LearningRate)
+	orDefault(&o.WarmupSteps, min(d.WarmupSteps, max(1, o.Steps/10)))
+	orDefault(&o.WeightDecay, d.WeightDecay)
+	orDefault(&o.Seed, d.Seed)
+	orDefault(&o.Arch, d.Arch)
+	orDefault(&o.Merges, d.Merges)
+	orDefault(&o.MaxLen, d.MaxLen)
+	orDefault(&o.SaveEvery, d.SaveEvery)
+	orDefault(&o.CheckpointDir, filepath.Join(o.OutDir, "checkpoints"))
 	if o.Progress == nil {
 		o.Progress = io.Discard
+	}
+}
+
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
 	}
 }
 

@@ -1,7 +1,7 @@
 // Command tinyif prepares the data of the CPU training path of the embedded
 // tinyif models and checks its result (see scripts/train_tinyif_cpu.sh):
 //
-//	tinyif prepare --data DIR      tokenizer, configs and token files for scripts/train_tinyif_torch.py
+//	tinyif prepare --data DIR      tokenizer, configs (tinyif.DefaultArch) and token files for scripts/train_tinyif_torch.py
 //	tinyif verify --model DIR      steerlib/model's logits vs the trainer's (DIR/trainer_logits.json)
 package main
 
@@ -31,11 +31,6 @@ func run(args []string) error {
 	case "prepare":
 		d := tinyif.DefaultPrepareOptions()
 		dir := fs.String("data", "", "output folder")
-		layers := fs.Int("layers", d.Arch.Layers, "decoder blocks")
-		hidden := fs.Int("hidden", d.Arch.Hidden, "hidden size")
-		heads := fs.Int("heads", d.Arch.Heads, "attention heads")
-		kv := fs.Int("kv-heads", d.Arch.KVHeads, "key/value heads")
-		inter := fs.Int("intermediate", d.Arch.Intermediate, "MLP intermediate size")
 		nBase := fs.Int("base-seqs", d.BaseSeqs, "base corpus sequences")
 		nInst := fs.Int("instruct-seqs", d.InstructSeqs, "instruct corpus sequences")
 		if err := fs.Parse(args[1:]); err != nil {
@@ -45,7 +40,6 @@ func run(args []string) error {
 			return errors.New("prepare: --data is required")
 		}
 		d.Dir, d.BaseSeqs, d.InstructSeqs, d.Progress = *dir, *nBase, *nInst, os.Stderr
-		d.Arch.Layers, d.Arch.Hidden, d.Arch.Heads, d.Arch.KVHeads, d.Arch.Intermediate = *layers, *hidden, *heads, *kv, *inter
 		return tinyif.PrepareTorchData(d)
 	case "verify":
 		dir := fs.String("model", "", "model folder holding trainer_logits.json")
