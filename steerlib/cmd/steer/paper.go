@@ -183,10 +183,10 @@ func (pf paperFlags) loadModels(ro *paper.RunOptions, exp string, stderr io.Writ
 			return fmt.Errorf("transfer needs --base DIR (the base model of --model)")
 		}
 		if base == "" {
-			base = *pf.rt.model
-			fmt.Fprintf(stderr, "transfer: no --base; the embedded model serves as both instruct (chat template) and base (plain \"Q: …\\nA:\" prompts)\n")
-		}
-		if ro.Base, err = load(base); err != nil {
+			if ro.Base, err = embeddedBase(ro.Model, load, stderr); err != nil {
+				return err
+			}
+		} else if ro.Base, err = load(base); err != nil {
 			return err
 		}
 	}
@@ -241,4 +241,25 @@ func defaultPaperData() string {
 		}
 		dir = parent
 	}
+}
+
+// embeddedBase returns tinyif's embedded base model when it has the
+// instruct model's shape; otherwise the instruct model's own weights serve
+// as the "base" (prompted plain "Q: …\nA:"), and stderr says so.
+func embeddedBase(instruct *model.Model, load func(string) (*model.Model, error), stderr io.Writer) (*model.Model, error) {
+	if dir, err := tinyif.EmbeddedBaseModelDir(); err == nil {
+		b, err := load(dir)
+		if err != nil {
+			return nil, err
+		}
+		bc, ic := b.Config, instruct.Config
+		if bc.NumLayers == ic.NumLayers && bc.HiddenSize == ic.HiddenSize && bc.VocabSize == ic.VocabSize {
+			fmt.Fprintf(stderr, "transfer: base model: tinyif's embedded base (%s)\n", dir)
+			return b, nil
+		}
+		fmt.Fprintf(stderr, "transfer: tinyif's embedded base (%d blocks × %d) does not match the embedded instruct model (%d × %d)\n",
+			bc.NumLayers, bc.HiddenSize, ic.NumLayers, ic.HiddenSize)
+	}
+	fmt.Fprintf(stderr, "transfer: no --base; the embedded model serves as both instruct (chat template) and base (plain \"Q: …\\nA:\" prompts)\n")
+	return load(instruct.Dir)
 }
