@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot/vg"
 
@@ -188,7 +189,7 @@ func formatReport(d Dataset, ids []string, plan *formatPlan, rows []Row, strict 
 	tab := ConditionTable(ids, rows, strict)
 	for i := range tab.Rows[:len(ids)] {
 		id := ids[i]
-		tab.Rows[i] = append(tab.Rows[i], fmt.Sprint(plan.Without[id].Layer), fmt.Sprint(plan.With[id].Layer))
+		tab.Rows[i] = append(tab.Rows[i], layerLabel(plan.Without[id].Layer), layerLabel(plan.With[id].Layer))
 	}
 	tab.Rows[len(ids)] = append(tab.Rows[len(ids)], "", "")
 	tab.Header = append(tab.Header, "layer w/o", "layer w/")
@@ -331,4 +332,12 @@ func examples(rows []Row, cond string, n int) []Row {
 		}
 	}
 	return out
+}
+
+// layerLabel is a chosen layer for tables: its number, or "none".
+func layerLabel(l int) string {
+	if l < 0 {
+		return "none"
+	}
+	return strconv.Itoa(l)
 }

@@ -111,5 +111,24 @@ func Run(ctx context.Context, ro RunOptions) (*Report, error) {
 	if err := j.WriteMerged(); err != nil {
 		return nil, err
 	}
+	rep.Run = ro.describe(run)
 	return rep, rep.Write(ro.Out)
+}
+
+// describe is the run line of the report: models, screen, options, run id.
+func (ro *RunOptions) describe(run string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Model %s", ro.Model.Dir)
+	if ro.Base != nil {
+		fmt.Fprintf(&b, ", base model %s", ro.Base.Dir)
+	}
+	if ro.Screen != nil {
+		fmt.Fprintf(&b, ", perplexity screen %s", ro.Screen.Model.Dir)
+	} else {
+		b.WriteString(", no perplexity screen")
+	}
+	o := ro.Options
+	fmt.Fprintf(&b, "; n %d, validation n %d, pairs n %d, seed %d, max new tokens %d, candidates %v; run %s",
+		o.N, o.ValN, o.PairsN, o.Seed, ro.MaxNewTokens, o.Layers, run)
+	return b.String()
 }

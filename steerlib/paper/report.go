@@ -62,6 +62,9 @@ type Report struct {
 	Plan any
 	// Examples are a few responses shown in report.html.
 	Examples []Row
+	// Run describes the run (models, options, fingerprint) in report.html
+	// and table.md.
+	Run string
 }
 
 // f3 formats an accuracy.
@@ -71,7 +74,7 @@ func f3(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
 // into dir, each through a temporary file and a rename.
 func (r *Report) Write(dir string) error {
 	var md strings.Builder
-	fmt.Fprintf(&md, "## %s\n\n%s\n\n", r.Title, r.Intro)
+	fmt.Fprintf(&md, "## %s\n\n%s\n\n%s\n\n", r.Title, r.Intro, r.Run)
 	for _, t := range r.Tables {
 		md.WriteString(t.Markdown() + "\n")
 	}
@@ -123,12 +126,14 @@ func (r *Report) html(pngs map[string][]byte) string {
 	b.WriteString("<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}" +
 		"table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}" +
 		"td:first-child,th:first-child{text-align:left}img{max-width:100%}pre{white-space:pre-wrap;background:#f4f4f4;padding:6px}</style>\n")
-	fmt.Fprintf(&b, "</head><body>\n<h1>%s</h1>\n<p>%s</p>\n<p><small>written %s</small></p>\n", e(r.Title), e(r.Intro), time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "</head><body>\n<h1>%s</h1>\n<p>%s</p>\n<p><small>%s; written %s</small></p>\n", e(r.Title), e(r.Intro), e(r.Run),
+		time.Now().UTC().Format(time.RFC3339))
 	for _, t := range r.Tables {
 		fmt.Fprintf(&b, "<h2>%s</h2>\n%s", e(t.Title), plots.HTMLTable(t.Header, t.Rows))
 	}
 	for _, f := range r.Figures {
-		fmt.Fprintf(&b, "<h2>%s</h2>\n<p>%s</p>\n<img alt=\"%s\" src=\"data:image/png;base64,%s\">\n", e(f.Name), e(f.Caption), e(f.Name),
+		fmt.Fprintf(&b, "<h2>%s</h2>\n<p>%s (%s.svg, %s.png)</p>\n<img alt=\"%s\" src=\"data:image/png;base64,%s\">\n", e(f.Plot.Title.Text), e(f.Caption),
+			e(f.Name), e(f.Name), e(f.Name),
 			base64.StdEncoding.EncodeToString(pngs[f.Name]))
 	}
 	if len(r.Examples) > 0 {

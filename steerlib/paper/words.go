@@ -95,7 +95,11 @@ func wordsReport(o Options, plan map[string]Choice, rows []Row) (*Report, error)
 	tab := ConditionTable(ids, rows, true)
 	tab.Header = append(tab.Header, "layer", "c (× ‖v‖)")
 	for i, id := range ids {
-		tab.Rows[i] = append(tab.Rows[i], strconv.Itoa(plan[id].Layer), strconv.FormatFloat(plan[id].Scale*wordTasks[i].Sign, 'g', -1, 64))
+		c := ""
+		if plan[id].Layer >= 0 {
+			c = strconv.FormatFloat(plan[id].Scale*wordTasks[i].Sign, 'g', -1, 64)
+		}
+		tab.Rows[i] = append(tab.Rows[i], layerLabel(plan[id].Layer), c)
 	}
 	tab.Rows[len(ids)] = append(tab.Rows[len(ids)], "", "")
 	figs, err := conditionFigures(ids, rows, true)
