@@ -33,12 +33,17 @@
 // no-steering share for base models) scores 0. The best score wins; ties go
 // to the earliest candidate, so "no steering" wins ties.
 //
-// Every generation is a keyed work unit (phase, record, condition,
-// steering). Results are appended to results.jsonl line by line; a rerun
-// skips finished units, so a killed run resumes. --shard i/n runs a
-// deterministic share of each phase's units into results.shard-i-of-n.jsonl
-// in the same folder; every run reads every results file there, so once all
-// shards of a phase are done any of them continues with the next phase, and
-// the run that completes the experiment writes the merged results.jsonl,
-// table.md, table.csv, figures (.svg, .png) and report.html.
+// Every generation is a keyed work unit of steerlib/experiment (the engine):
+// its Runner generates and scores them, batching units that share their
+// steering, and its results writer appends them to results.jsonl line by
+// line, synced, so a killed run resumes where it stopped (a torn last line
+// is dropped) and a rerun generates nothing new. Results are fingerprinted
+// (models, data, options): a folder of another run is refused. --shard i/n
+// runs the units at positions ≡ i (mod n) of each phase's ordered unit list
+// into results.shard-i-of-n.jsonl in the same folder; every run reads every
+// results file there, so once all shards of a phase are done any of them
+// continues with the next phase (a shard that finds units of others missing
+// stops with ErrPending), and the run that completes the experiment writes
+// the merged results.jsonl, table.md, table.csv, plan.json, the figures
+// (.svg, .png) and report.html.
 package paper
