@@ -414,3 +414,27 @@ func TestPaperData(t *testing.T) {
 		t.Errorf("language pairs %+v, %v", ps, err)
 	}
 }
+
+// TestConditionTableStrict checks that the words table (strict) counts the
+// strict verdict, not the loose one, and the format table the loose one.
+func TestConditionTableStrict(t *testing.T) {
+	id := "keywords:forbidden_words"
+	var rows []Row
+	for _, c := range Conditions {
+		// Loose passes (e.g. the word only inside markdown), strict fails.
+		rows = append(rows, Row{Instruction: id, Condition: c, Strict: false, Loose: true},
+			Row{Instruction: id, Condition: c, Strict: true, Loose: true})
+	}
+	tests := []struct {
+		strict bool
+		want   string
+	}{{true, "0.500"}, {false, "1.000"}}
+	for _, tc := range tests {
+		tab := ConditionTable([]string{id}, rows, tc.strict)
+		for _, r := range tab.Rows {
+			if !slices.Equal(r[1:], []string{"2", tc.want, tc.want, tc.want, tc.want}) {
+				t.Errorf("strict=%v: row %v, want n 2 and %s everywhere", tc.strict, r, tc.want)
+			}
+		}
+	}
+}
