@@ -308,6 +308,29 @@ func TestShardedAndResumed(t *testing.T) {
 			t.Fatalf("result %d differs: %s %q vs %s %q", i, a[i].Key, a[i].Response, b[i].Key, b[i].Response)
 		}
 	}
+	// A run interrupted after its first batch resumes to the same results.
+	interrupted := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	ro = smallRun(t, "length", interrupted)
+	ro.BatchSize, ro.Bar = 8, cancelAfter{cancel}
+	if _, err := Run(ctx, ro); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err %v, want context.Canceled", err)
+	}
+	partial, err := experiment.ReadResults(filepath.Join(interrupted, ResultsName))
+	if err != nil || len(partial) == 0 || len(partial) >= len(a) {
+		t.Fatalf("interrupted run left %d of %d results (%v)", len(partial), len(a), err)
+	}
+	ro = smallRun(t, "length", interrupted)
+	ro.BatchSize = 8
+	if _, err := Run(context.Background(), ro); err != nil {
+		t.Fatal(err)
+	}
+	c := readResults(t, interrupted)
+	for i := range a {
+		if len(c) != len(a) || a[i].Key != c[i].Key || a[i].Response != c[i].Response {
+			t.Fatalf("resumed run differs at %d", i)
+		}
+	}
 	before, _ := os.ReadFile(filepath.Join(whole, ResultsName))
 	tableBefore, _ := os.ReadFile(filepath.Join(whole, "table.md"))
 	var progress bytes.Buffer
@@ -438,3 +461,14 @@ func TestConditionTableStrict(t *testing.T) {
 		}
 	}
 }
+
+// cancelAfter is a progress bar that cancels the run once a batch is done.
+type cancelAfter struct{ cancel context.CancelFunc }
+
+func (c cancelAfter) Start(string, int) {}
+func (c cancelAfter) Set(done int) {
+	if done > 0 {
+		c.cancel()
+	}
+}
+func (c cancelAfter) Finish() {}
