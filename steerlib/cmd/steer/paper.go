@@ -41,7 +41,7 @@ type paperFlags struct {
 func addPaperFlags(fs *flag.FlagSet) paperFlags {
 	return paperFlags{
 		rt:           addRuntimeFlags(fs, false),
-		base:         fs.String("base", "", "transfer: the base model folder (default with the embedded model: the same weights prompted \"Q: …\\nA:\")"),
+		base:         fs.String("base", "", "transfer: the base model folder (embedded model: tinyif's base when its shape matches, else the same weights prompted \"Q: …\\nA:\")"),
 		ppl:          fs.String("ppl-model", "", "perplexity screen model folder (the paper: GPT-2); none: no screen"),
 		data:         fs.String("data", "", "the paper's data folder (default ../shared/data/llm-steer-instruct beside the repository when present; the embedded model uses its own prompt sets)"),
 		out:          fs.String("out", "", "run folder: results.jsonl, table.md, table.csv, plan.json, figures (.svg, .png), report.html"),
@@ -63,7 +63,8 @@ func addPaperFlags(fs *flag.FlagSet) paperFlags {
 }
 
 func runPaper(args []string, stdout, stderr io.Writer) error {
-	usageArgs := "format|length|words|compose|transfer --out DIR [--model DIR] [--base DIR] [--ppl-model DIR] [--data DIR] [--n N] [--max-new-tokens N] [--instructions ID,…]"
+	usageArgs := "format|length|words|compose|transfer --out DIR [--model DIR] [--base DIR] [--ppl-model DIR] [--data DIR] [--n N] [--max-new-tokens N] [--instructions ID,…]\n\n" +
+		"Without --model the embedded tinyif model runs with its own prompt sets. Rerunning resumes; shards (--shard i/n) share one --out folder."
 	if len(args) == 0 || !slices.Contains(paper.Experiments, args[0]) {
 		fs := newFlagSet("paper", usageArgs, stderr)
 		addPaperFlags(fs)
