@@ -59,6 +59,25 @@ type Choice struct {
 	Coef   *float64 `json:"coef,omitempty"`
 }
 
+// missingLayer marks a choice read without a "layer" field.
+const missingLayer = Layer(-2)
+
+// UnmarshalJSON reads a choice; "layer" is required (a number or "none").
+func (c *Choice) UnmarshalJSON(b []byte) error {
+	type plain Choice
+	v := plain{Layer: missingLayer}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if v.Layer == missingLayer {
+		return errors.New(`a choice needs "layer" (a number, or "none")`)
+	}
+	*c = Choice(v)
+	return nil
+}
+
 // CandidateScore is one candidate of a layer search with its validation outcome.
 type CandidateScore struct {
 	Layer Layer   `json:"layer"`

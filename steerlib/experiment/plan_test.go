@@ -63,6 +63,10 @@ func TestPlanResolve(t *testing.T) {
 			[]string{"op add needs coef"}, nil},
 		{"bad op", `{"instructions":{"change_case:english_lowercase":{"vector":"lc.safetensors","layer":1,"op":"ablate"}}}`,
 			[]string{`op "ablate"`}, nil},
+		{"missing layer", `{"instructions":{"change_case:english_lowercase":{"vector":"lc.safetensors","op":"clamp"}}}`,
+			[]string{`needs "layer"`}, nil},
+		{"unknown field", `{"instructions":{"change_case:english_lowercase":{"vector":"lc.safetensors","layer":1,"op":"clamp","coeff":2}}}`,
+			[]string{`unknown field "coeff"`}, nil},
 		{"missing file", `{"instructions":{"change_case:english_lowercase":{"vector":"nope.safetensors","layer":1,"op":"clamp"}}}`,
 			[]string{"nope.safetensors"}, nil},
 	}
@@ -72,11 +76,11 @@ func TestPlanResolve(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.plan), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			var r Resolved
 			p, err := LoadPlan(path)
-			if err != nil {
-				t.Fatal(err)
+			if err == nil {
+				r, err = p.Resolve(cfg)
 			}
-			r, err := p.Resolve(cfg)
 			if c.wantErr != nil {
 				if err == nil {
 					t.Fatal("no error")

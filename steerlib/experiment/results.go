@@ -114,7 +114,7 @@ type ResultsWriter struct {
 	f    *os.File
 }
 
-// OpenResults opens (or creates) a results file for run. Lines already there
+// OpenResults opens (or creates, with its folder) a results file for run. Lines already there
 // are loaded into Done; a torn last line (no final newline: the writer was
 // killed mid-write) is cut off; a line of another run is an error.
 func OpenResults(path, run string) (*ResultsWriter, error) {
@@ -129,20 +129,35 @@ func OpenResults(path, run string) (*ResultsWriter, error) {
 		}
 		w.Done[r.Key] = r
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err := truncateTo(path, good); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	// O_APPEND: every Append lands at the end, even beside another writer.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
-	if err := f.Truncate(good); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("results %s: drop torn last line: %w", path, err)
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("results %s: %w", path, err)
-	}
 	w.f = f
 	return w, nil
+}
+
+// truncateTo cuts a results file after its last complete line (a missing
+// file is left missing).
+func truncateTo(path string, size int64) error {
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && st.Size() == size) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	if err := os.Truncate(path, size); err != nil {
+		return fmt.Errorf("results %s: drop torn last line: %w", path, err)
+	}
+	return nil
 }
 
 // Append writes results as one write and syncs the file.
@@ -252,6 +267,9 @@ func Merge(out string, inputs []string) ([]Result, error) {
 // writeFileAtomic writes data to a temporary file beside path, syncs it and
 // renames it over path.
 func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

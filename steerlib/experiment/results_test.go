@@ -16,7 +16,7 @@ func someResults(keys ...string) []Result {
 }
 
 func TestResultsResume(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.jsonl")
+	path := filepath.Join(t.TempDir(), "new", "r.jsonl") // the folder is created
 	w, err := OpenResults(path, "run1")
 	if err != nil {
 		t.Fatal(err)
