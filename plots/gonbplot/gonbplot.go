@@ -64,12 +64,14 @@ func PNG(p plots.Chart, w, h vg.Length) error {
 }
 
 // pngDisplay is the display message of a PNG of w×h: the image and its size
-// in CSS pixels (96 per inch) as Jupyter's image metadata.
+// in CSS pixels (96 per inch) as Jupyter's image metadata. The size sits at
+// the top level of the metadata, where Jupyter also looks: GoNB sends
+// metadata with encoding/gob, which takes basic values only.
 func pngDisplay(data []byte, w, h vg.Length) *protocol.DisplayData {
 	css := func(l vg.Length) int { return int(math.Round(l.Points() * 96 / 72)) }
 	return &protocol.DisplayData{
 		Data:     map[protocol.MIMEType]any{protocol.MIMEImagePNG: data},
-		Metadata: map[string]any{string(protocol.MIMEImagePNG): map[string]any{"width": css(w), "height": css(h)}},
+		Metadata: map[string]any{"width": css(w), "height": css(h)},
 	}
 }
 

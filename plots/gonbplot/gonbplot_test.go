@@ -1,6 +1,8 @@
 package gonbplot
 
 import (
+	"bytes"
+	"encoding/gob"
 	"strings"
 	"testing"
 
@@ -58,8 +60,11 @@ func TestPNGDisplay(t *testing.T) {
 	}
 	for _, tc := range tests {
 		d := pngDisplay([]byte{1}, tc.w, tc.h)
-		md, ok := d.Metadata[string(protocol.MIMEImagePNG)].(map[string]any)
-		if !ok || md["width"] != tc.wantW || md["height"] != tc.wantH {
+		var buf bytes.Buffer // GoNB sends it with encoding/gob
+		if err := gob.NewEncoder(&buf).Encode(d); err != nil {
+			t.Errorf("gob cannot send the display message: %v", err)
+		}
+		if md := d.Metadata; md["width"] != tc.wantW || md["height"] != tc.wantH {
 			t.Errorf("pngDisplay(%v, %v) metadata %v, want width %d height %d", tc.w, tc.h, d.Metadata, tc.wantW, tc.wantH)
 		}
 		if b, ok := d.Data[protocol.MIMEImagePNG].([]byte); !ok || len(b) != 1 {
