@@ -226,6 +226,10 @@ def main():
         opt.load_state_dict(ck["opt"])
         step, elapsed0 = ck["step"], ck["elapsed"]
         print(f"{a.stage}: resuming at step {step}", flush=True)
+        with open(loss_path) as f:  # drop the steps done after the checkpoint
+            kept = [l for l in f if l.startswith("step") or int(l.split(",")[0]) <= step]
+        with open(loss_path, "w") as f:
+            f.writelines(kept)
     seqs = read_jsonl(os.path.join(a.data, a.stage + ".jsonl"))
     pad = cfg["pad_token_id"]
     gen = batches(seqs, a.batch, a.seed * 1000 + (1 if a.stage == "base" else 2), pad)

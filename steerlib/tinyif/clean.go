@@ -56,6 +56,9 @@ func (v Verdict) Degenerate() bool { return v.DegenerateWhy != "" }
 func JudgeAnswer(topic, text string, ids []int, ppl float64) Verdict {
 	v := Verdict{NamesTopic: MentionsTopic(topic, text), Perplexity: ppl, MaxTrigram: maxTrigramCount(ids),
 		DistinctWords: distinctWords(text)}
+	if math.IsNaN(ppl) {
+		v.Perplexity = 0 // unknown (JSON has no NaN)
+	}
 	var why []string
 	if !math.IsNaN(ppl) && ppl < MinPerplexity {
 		why = append(why, fmt.Sprintf("perplexity %.3f < %.2f", ppl, MinPerplexity))

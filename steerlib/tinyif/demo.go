@@ -33,10 +33,13 @@ type DemoOptions struct {
 	// AddScales are the multiples of ‖v_l‖ tried as the add coefficient on the
 	// validation prompts (default 1, 2, 4).
 	AddScales []float64
-	// Layers are the candidate layers for steering (default: all).
+	// Layers are the candidate layers for steering (default: the middle
+	// half, layers L/4 … 3L/4−1 of L, e.g. 2–5 of 8: where the paper finds
+	// instruction directions steer best, and half the generation time of a
+	// sweep over all layers).
 	Layers []int
-	// MaxNewTokens bounds every answer (default 128; the longest training
-	// answer has about 100 tokens).
+	// MaxNewTokens bounds every answer (default 96; 99 % of the training
+	// answers have at most 79 tokens, the longest 101).
 	MaxNewTokens int
 	// BatchSize is the number of prompts generated together (default 32).
 	BatchSize int
@@ -69,7 +72,7 @@ func (o *DemoOptions) fill() {
 		o.AddScales = []float64{1, 2, 4}
 	}
 	if o.MaxNewTokens == 0 {
-		o.MaxNewTokens = 128
+		o.MaxNewTokens = 96
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 32

@@ -246,7 +246,8 @@ func (r *demoRunner) chooseLayer(ir *InstructionResult) error {
 	}
 	layers := r.opts.Layers
 	if len(layers) == 0 {
-		layers = ir.Vectors.LayerIDs()
+		all := ir.Vectors.LayerIDs()
+		layers = all[len(all)/4 : 3*len(all)/4]
 	}
 	best, bestScore := LayerScore{Layer: -1, Accuracy: -1}, math.Inf(-1)
 	for _, l := range layers {
