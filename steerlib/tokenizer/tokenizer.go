@@ -187,6 +187,11 @@ func Parse(data []byte) (*Tokenizer, error) {
 		maxID = max(maxID, id)
 	}
 	maxID = max(maxID, maxAdded)
+	if maxID >= len(data) {
+		// Every id needs at least one byte of the file, so a larger id is
+		// corrupt; refusing it keeps the id table proportional to the input.
+		return nil, fmt.Errorf("model.vocab: id %d is beyond what a %d-byte tokenizer.json can hold", maxID, len(data))
+	}
 	t.vocabSize = maxID + 1
 	t.idToToken = make([]string, t.vocabSize)
 	for tok, id := range t.model.vocab {
