@@ -217,6 +217,13 @@ func Parse(data []byte) (*Tokenizer, error) {
 	if t.post, err = buildPostProcessor(f.PostProcessor); err != nil {
 		return nil, err
 	}
+	if t.post != nil {
+		for _, id := range t.post.addedIDs() {
+			if id < 0 || id >= t.vocabSize {
+				return nil, fmt.Errorf("post_processor: special token id %d outside the vocabulary [0,%d)", id, t.vocabSize)
+			}
+		}
+	}
 	t.guessSpecials()
 	return t, nil
 }
