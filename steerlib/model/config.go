@@ -346,12 +346,7 @@ func ParseConfig(data []byte) (*Config, error) {
 
 // Validate checks that the sizes are positive and consistent.
 func (c *Config) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"intermediate_size", c.IntermediateSize},
-		{"num_hidden_layers", c.NumLayers}, {"num_attention_heads", c.NumHeads}, {"num_key_value_heads", c.NumKVHeads},
-		{"head_dim", c.HeadDim}} {
+	for _, f := range c.requiredSizes() {
 		if f.v <= 0 {
 			return fmt.Errorf("config: %s must be positive, got %d", f.name, f.v)
 		}
@@ -371,6 +366,19 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// sizeField is a named size of a config.
+type sizeField struct {
+	name string
+	v    int
+}
+
+// requiredSizes are the sizes every config must give as positive integers.
+func (c *Config) requiredSizes() []sizeField {
+	return []sizeField{{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"intermediate_size", c.IntermediateSize},
+		{"num_hidden_layers", c.NumLayers}, {"num_attention_heads", c.NumHeads}, {"num_key_value_heads", c.NumKVHeads},
+		{"head_dim", c.HeadDim}}
+}
+
 // MaxConfigSize bounds every size in a config (vocab, widths, layers, heads,
 // positions): 2^31, far beyond any real model, so that products of sizes
 // computed from a config never overflow int64 unnoticed.
@@ -381,12 +389,7 @@ const MaxConfigSize = 1 << 31
 // and num_attention_heads × head_dim × hidden_size), times num_hidden_layers
 // and 8 bytes per element, fit in an int64.
 func (c *Config) checkSizes() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"intermediate_size", c.IntermediateSize},
-		{"num_hidden_layers", c.NumLayers}, {"num_attention_heads", c.NumHeads}, {"num_key_value_heads", c.NumKVHeads},
-		{"head_dim", c.HeadDim}, {"max_position_embeddings", c.MaxPositions}, {"sliding_window", c.SlidingWindow}} {
+	for _, f := range append(c.requiredSizes(), sizeField{"max_position_embeddings", c.MaxPositions}, sizeField{"sliding_window", c.SlidingWindow}) {
 		if f.v > MaxConfigSize {
 			return fmt.Errorf("config: %s %d exceeds %d", f.name, f.v, MaxConfigSize)
 		}
