@@ -2,6 +2,8 @@ package chat
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +71,26 @@ func TestTemplateLimitsAllowNormalWork(t *testing.T) {
 	}
 	if want := "<user>hi\n<assistant>yo\n---[1, 2]7.5012a  |x;yp-q"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestLoadErrorNamesFileAndField: a template that does not parse gives one
+// error naming tokenizer_config.json's chat_template field or
+// chat_template.jinja.
+func TestLoadErrorNamesFileAndField(t *testing.T) {
+	for _, c := range []struct {
+		file, content, want string
+	}{
+		{"tokenizer_config.json", `{"chat_template": "{% for m in messages %}{{ m.content }"}`, `tokenizer_config.json field "chat_template"`},
+		{"chat_template.jinja", `{% if messages %}unclosed`, "chat_template.jinja"},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, c.file), []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(dir)
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, c.file)) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error naming %q", c.file, err, c.want)
+		}
 	}
 }
