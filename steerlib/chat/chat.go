@@ -167,6 +167,9 @@ func New(source string) (t *Template, err error) {
 			err = fmt.Errorf("parse chat template: %v", r)
 		}
 	}()
+	if err := checkSource(source); err != nil {
+		return nil, fmt.Errorf("parse chat template: %w", err)
+	}
 	cfg := config.New()
 	cfg.TrimBlocks = true
 	cfg.LeftStripBlocks = true

@@ -541,3 +541,82 @@ func guardMethods(str map[string]exec.Method[string]) {
 		}
 	}
 }
+
+// Source limits: gonja parses and renders recursively, so a template nested
+// thousands of levels deep would exhaust the goroutine stack (a fatal error,
+// not a panic). Real chat templates are a few kilobytes, nested a few levels.
+const (
+	// MaxTemplateSize is the longest template source accepted.
+	MaxTemplateSize = 1 << 20
+	// MaxNesting bounds the nesting of brackets inside one tag and of block
+	// tags (if, for, macro, ...) inside each other.
+	MaxNesting = 128
+)
+
+var blockTags = map[string]bool{"if": true, "for": true, "macro": true, "call": true, "filter": true, "with": true,
+	"block": true, "raw": true, "autoescape": true, "trans": true}
+
+// checkSource refuses sources too large or too deeply nested to parse safely.
+func checkSource(src string) error {
+	if len(src) > MaxTemplateSize {
+		return fmt.Errorf("%w: template of %d bytes (limit %d)", ErrLimit, len(src), MaxTemplateSize)
+	}
+	blocks := 0
+	for rest := src; ; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 || i+1 >= len(rest) {
+			return nil
+		}
+		open := rest[i+1]
+		if open != '{' && open != '%' {
+			rest = rest[i+1:]
+			continue
+		}
+		closer := "}}"
+		if open == '%' {
+			closer = "%}"
+		}
+		end := strings.Index(rest[i+2:], closer)
+		if end < 0 {
+			end = len(rest) - i - 2
+		}
+		tag := rest[i+2 : i+2+end]
+		rest = rest[i+2+end:]
+		if open == '%' {
+			blocks += blockDelta(tag)
+		}
+		if blocks > MaxNesting || bracketDepth(tag) > MaxNesting {
+			return fmt.Errorf("%w: template nested deeper than %d levels", ErrLimit, MaxNesting)
+		}
+	}
+}
+
+// blockDelta is +1 for a tag opening a block (including a block set without
+// "="), -1 for an end tag, else 0.
+func blockDelta(tag string) int {
+	word := strings.Fields(strings.Trim(tag, "-+ \t\r\n"))
+	switch {
+	case len(word) == 0:
+		return 0
+	case blockTags[word[0]] || word[0] == "set" && !strings.Contains(tag, "="):
+		return 1
+	case strings.HasPrefix(word[0], "end"):
+		return -1
+	}
+	return 0
+}
+
+// bracketDepth is the deepest nesting of (), [] and {} in a tag.
+func bracketDepth(tag string) int {
+	depth, deepest := 0, 0
+	for _, r := range tag {
+		switch r {
+		case '(', '[', '{':
+			depth++
+			deepest = max(deepest, depth)
+		case ')', ']', '}':
+			depth--
+		}
+	}
+	return deepest
+}

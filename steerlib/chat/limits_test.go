@@ -36,6 +36,9 @@ func TestTemplateLimits(t *testing.T) {
 		{"include itself", `{% include "chat_template" %}`, false, "cannot load other templates"},
 		{"recursive for", `{% for m in messages recursive %}{{ loop(m) }}{% endfor %}`, false, "recursive for loops are not supported"},
 		{"lipsum", `{{ lipsum(100000000) }}`, false, "lipsum is not available"},
+		{"deep brackets", "{{ " + strings.Repeat("(", 200000) + "1" + strings.Repeat(")", 200000) + " }}", true, "nested deeper than 128"},
+		{"deep blocks", strings.Repeat("{% if true %}", 20000) + strings.Repeat("{% endif %}", 20000), true, "nested deeper than 128"},
+		{"huge source", "{# " + strings.Repeat("x", MaxTemplateSize) + " #}", true, "template of 1048582 bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
