@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gosteer/gosteer/steerlib/tokenizer/tokenizertest"
 )
@@ -179,6 +180,25 @@ func TestLoadErrorNamesFile(t *testing.T) {
 	_, err := Load(dir)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "decoder") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("Load: %v, want one line naming %s and the decoder field", err, path)
+	}
+}
+
+// TestRegexTimeout: a tokenizer.json regex with catastrophic backtracking
+// makes Encode fail after RegexTimeout instead of hanging.
+func TestRegexTimeout(t *testing.T) {
+	defer func(d time.Duration) { RegexTimeout = d }(RegexTimeout)
+	RegexTimeout = 100 * time.Millisecond
+	tk, err := Parse(patch(t, map[string]string{"pre_tokenizer": `{"type": "Split", "pattern": {"Regex": "(a+)+$"}, "behavior": "Isolated", "invert": false}`}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = tk.Encode(strings.Repeat("a", 40)+"!", false)
+	if err == nil || !strings.Contains(err.Error(), "(a+)+$") {
+		t.Fatalf("Encode: %v, want a timeout error naming the regex", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Encode took %v to give up", d)
 	}
 }
 
