@@ -275,11 +275,8 @@ func ParseConfig(data []byte) (*Config, error) {
 
 	// Attention layer types and sliding windows.
 	c.SlidingWindow = r.int("sliding_window", 0)
-	if c.NumLayers > MaxConfigSize {
-		return nil, fmt.Errorf("config: num_hidden_layers %d exceeds %d", c.NumLayers, MaxConfigSize)
-	}
-	if p := r.int("sliding_window_pattern", 6); c.Family == FamilyGemma3 && p <= 0 {
-		return nil, fmt.Errorf("config: sliding_window_pattern must be positive, got %d", p)
+	if err := c.checkLayerTable(&r); err != nil {
+		return nil, err
 	}
 	if lt, ok := raw["layer_types"].([]any); ok && len(lt) > 0 {
 		for _, v := range lt {
@@ -362,6 +359,19 @@ func (c *Config) Validate() error {
 	}
 	if c.RotaryDim() <= 0 || c.RotaryDim() > c.HeadDim {
 		return fmt.Errorf("config: rotary dimension %d invalid for head_dim %d", c.RotaryDim(), c.HeadDim)
+	}
+	return nil
+}
+
+// checkLayerTable runs before the per-layer tables are built: a layer count
+// beyond MaxConfigSize would make them exhaust memory, and Gemma 3's
+// sliding_window_pattern divides the layer index.
+func (c *Config) checkLayerTable(r *reader) error {
+	if c.NumLayers > MaxConfigSize {
+		return fmt.Errorf("config: num_hidden_layers %d exceeds %d", c.NumLayers, MaxConfigSize)
+	}
+	if p := r.int("sliding_window_pattern", 6); c.Family == FamilyGemma3 && p <= 0 {
+		return fmt.Errorf("config: sliding_window_pattern must be positive, got %d", p)
 	}
 	return nil
 }
