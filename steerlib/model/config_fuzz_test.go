@@ -1,8 +1,10 @@
 package model
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -45,4 +47,26 @@ func FuzzParseConfig(f *testing.F) {
 			_ = c.LayerRoPE(0).InvFreq(d)
 		}
 	})
+}
+
+// TestConfigSizeLimits: sizes that would overflow or exhaust memory are
+// refused with the field named, before any table is built.
+func TestConfigSizeLimits(t *testing.T) {
+	base := `{"architectures":["%s"],"vocab_size":%s,"hidden_size":%s,"intermediate_size":8,"num_hidden_layers":%s,` +
+		`"num_attention_heads":2,"sliding_window":4,"sliding_window_pattern":%s,"eos_token_id":%s}`
+	for _, c := range []struct {
+		arch, vocab, hidden, layers, pattern, eos, want string
+	}{
+		{"LlamaForCausalLM", "8", "8", "1000000000000", "6", "1", "num_hidden_layers 1000000000000 exceeds"},
+		{"Gemma3ForCausalLM", "8", "8", "2", "0", "1", "sliding_window_pattern must be positive"},
+		{"LlamaForCausalLM", "2147483649", "8", "1", "6", "1", "vocab_size 2147483649 exceeds"},
+		{"LlamaForCausalLM", "2000000000", "2000000000", "1", "6", "1", "vocab_size × hidden_size overflows"},
+		{"LlamaForCausalLM", "8", "8", "1", "6", "1e300", "eos_token_id: want a token id"},
+		{"LlamaForCausalLM", "1e300", "8", "1", "6", "1", `"vocab_size": want an integer`},
+	} {
+		_, err := ParseConfig([]byte(fmt.Sprintf(base, c.arch, c.vocab, c.hidden, c.layers, c.pattern, c.eos)))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s layers=%s vocab=%s: got %v, want %q", c.arch, c.layers, c.vocab, err, c.want)
+		}
+	}
 }
