@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // HubPrefix marks a Hugging Face Hub model id, e.g. "hf://HuggingFaceTB/SmolLM2-135M-Instruct".
@@ -394,7 +395,14 @@ func (c *hubClient) fetchBlob(ctx context.Context, fileURL, name, blob, etag str
 	if _, err := f.Seek(have, io.SeekStart); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	n, err := io.Copy(f, resp.Body)
+	var dst io.Writer = f
+	if HubProgress != nil {
+		dst = &progressWriter{w: f, name: name, done: have, total: size, out: HubProgress}
+	}
+	n, err := io.Copy(dst, resp.Body)
+	if p, ok := dst.(*progressWriter); ok {
+		p.report(true)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: download interrupted after %d bytes (run again to resume): %w", name, have+n, err)
 	}
@@ -402,6 +410,43 @@ func (c *hubClient) fetchBlob(ctx context.Context, fileURL, name, blob, etag str
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return finishBlob(part, blob, name, etag, size, have+n)
+}
+
+// HubProgress, when set (e.g. to os.Stderr by a command), receives one
+// progress line per file download, updated every two seconds:
+// "model.safetensors: 1.2 of 4.9 GB".
+var HubProgress io.Writer
+
+// progressWriter counts the bytes written through it and reports them.
+type progressWriter struct {
+	w           io.Writer
+	out         io.Writer
+	name        string
+	done, total int64
+	last        time.Time
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	if time.Since(p.last) >= 2*time.Second {
+		p.report(false)
+	}
+	return n, err
+}
+
+// report prints the progress line (final ends it with a newline).
+func (p *progressWriter) report(final bool) {
+	p.last = time.Now()
+	end := "\r"
+	if final {
+		end = "\n"
+	}
+	if p.total > 0 {
+		fmt.Fprintf(p.out, "%s: %.1f of %.1f MB%s", p.name, float64(p.done)/1e6, float64(p.total)/1e6, end)
+	} else {
+		fmt.Fprintf(p.out, "%s: %.1f MB%s", p.name, float64(p.done)/1e6, end)
+	}
 }
 
 // finishBlob checks a complete download and moves it to its blob name.

@@ -223,6 +223,9 @@ func TestHubResumesInterruptedDownload(t *testing.T) {
 	cache := hubEnv(t, h.hub.URL, "")
 	const cut = 300_000
 	h.cutAfter = cut
+	var progress bytes.Buffer
+	HubProgress = &progress
+	defer func() { HubProgress = nil }()
 	_, err := ResolveDir("hf://org/tiny", false)
 	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
 		t.Fatalf("interrupted download: got %v, want an error saying to run again", err)
@@ -240,6 +243,9 @@ func TestHubResumesInterruptedDownload(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSnapshot(t, h, dir)
+	if want := "model.safetensors: 0.8 of 0.8 MB\n"; !strings.HasSuffix(progress.String(), want) {
+		t.Errorf("progress output %q does not end with %q", progress.String(), want)
+	}
 	var ranges []string
 	for _, r := range h.take() {
 		if r.server == "cdn" && r.method == http.MethodGet {
