@@ -3,6 +3,8 @@ package experiment
 import (
 	"strings"
 	"testing"
+
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 func TestCleanResponse(t *testing.T) {
@@ -30,7 +32,7 @@ func TestBatchesSplitInOrder(t *testing.T) {
 	}
 	units := []Unit{
 		{Key: "a"}, {Key: "b", Steering: st(1, 2)}, {Key: "c"}, {Key: "d", Steering: st(1, 2)},
-		{Key: "e", Steering: st(1, 3)}, {Key: "f"}, {Key: "g", Steering: []Steering{{ID: "y", Layer: NoLayer}}},
+		{Key: "e", Steering: st(1, 3)}, {Key: "f"}, {Key: "g", Steering: []Steering{{ID: "y", Layer: vectors.NoLayer}}},
 	}
 	cases := []struct {
 		size int
