@@ -68,9 +68,9 @@ func (s *Screen) Perplexities(texts []string) ([]float64, error) {
 //
 // The log-probabilities come from model.TokenLogProbs (log-softmax inside the
 // graph, float32), summed in float64. Rows run in small groups of similar
-// length (see perplexityGroups), padded on the left; padding is masked, so a
-// row's perplexity does not depend on the rows it came with (sharded and
-// unsharded runs record the same value; TestPerplexityFloat64 checks it).
+// length padded on the left, at shapes fixed by each row's own length (see
+// perplexityGroups), so a row's perplexity does not depend on the rows it
+// came with (TestPerplexityAnyGroup checks it bit for bit).
 func PerplexityIDs(m *model.Model, rows [][]int, window int) ([]float64, error) {
 	cfg := m.Config
 	if cfg.MaxPositions > 0 && (window <= 0 || window > cfg.MaxPositions) {
@@ -93,43 +93,57 @@ func PerplexityIDs(m *model.Model, rows [][]int, window int) ([]float64, error) 
 	for _, group := range perplexityGroups(order, trimmed, cfg.VocabSize) {
 		batch := make([][]int, len(group))
 		for k, i := range group {
-			batch[k] = trimmed[i]
+			batch[k] = []int{0} // a one-token filler row (no log-probs)
+			if i >= 0 {
+				batch[k] = trimmed[i]
+			}
 		}
 		lps, err := m.TokenLogProbs(batch)
 		if err != nil {
 			return nil, fmt.Errorf("perplexity: %w", err)
 		}
 		for k, i := range group {
-			out[i] = perplexityOf(lps[k])
+			if i >= 0 {
+				out[i] = perplexityOf(lps[k])
+			}
 		}
 	}
 	return out, nil
 }
 
 // Perplexity groups: the graph holds [B, T, V] float32 logits, so a group
-// holds at most perplexityGroupBytes of them (one GPT-2 row of 1024 tokens
-// is 206 MB: such rows run alone), and at most perplexityGroupRows rows.
+// holds at most perplexityGroupBytes of them (a GPT-2 row of 1024 tokens is
+// 206 MB: such rows run alone), and at most perplexityGroupRows rows.
 const (
 	perplexityGroupBytes = 256 << 20
-	perplexityGroupRows  = 16
+	perplexityGroupRows  = 8
 )
 
-// perplexityGroups splits the row indices order into groups of rows of
-// similar length (sorted by length, stable) within the memory bound.
+// perplexityGroups splits the row indices order into groups that the model
+// runs at one compiled shape each, fixed by the rows' own lengths: the rows
+// of a group share their length bucket T = model.BucketLen(len), and every
+// group of that bucket has the same number of rows G(T) (a power of two,
+// ≤ perplexityGroupRows, G·T·V·4 ≤ perplexityGroupBytes, at least 1), the
+// last one filled up with index −1 (a filler row). The float32 kernels'
+// rounding depends on the shapes they run at, not on the other rows, so a
+// row's perplexity is the same in any set of rows (sharded and unsharded
+// runs record the same value).
 func perplexityGroups(order []int, rows [][]int, vocab int) [][]int {
 	order = slices.Clone(order)
 	slices.SortStableFunc(order, func(a, b int) int { return len(rows[a]) - len(rows[b]) })
 	var out [][]int
 	for len(order) > 0 {
-		n := 1
-		for n < len(order) && n < perplexityGroupRows {
-			longest := len(rows[order[n]]) // sorted: the group's longest row
-			if (n+1)*longest*max(vocab, 1)*4 > perplexityGroupBytes {
-				break
-			}
+		T := model.BucketLen(len(rows[order[0]]))
+		g := 1
+		for g*2 <= perplexityGroupRows && g*2*T*max(vocab, 1)*4 <= perplexityGroupBytes {
+			g *= 2
+		}
+		n := 0
+		for n < len(order) && n < g && model.BucketLen(len(rows[order[n]])) == T {
 			n++
 		}
-		out = append(out, order[:n])
+		group := append(slices.Clone(order[:n]), slices.Repeat([]int{-1}, g-n)...)
+		out = append(out, group)
 		order = order[n:]
 	}
 	return out

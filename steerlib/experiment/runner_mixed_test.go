@@ -19,15 +19,7 @@ import (
 // same prompts generated one steering group at a time with batch-wide
 // model.GenerateOptions.Steer, on the embedded model.
 func TestMixedSteeringBatch(t *testing.T) {
-	dir, err := tinyif.EmbeddedModelDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Load(dir, model.WithOffline())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m, dir := embeddedModel(t)
 	r, err := experiment.NewRunner(m, dir, false)
 	if err != nil {
 		t.Fatal(err)
@@ -111,4 +103,62 @@ func groupResponses(t *testing.T, r *experiment.Runner, prompts []string, ops []
 		out[i] = strings.TrimSpace(s)
 	}
 	return out
+}
+
+// embeddedModel loads the embedded tinyif model (closed at the test's end)
+// and returns it with its folder.
+func embeddedModel(t *testing.T) (*model.Model, string) {
+	t.Helper()
+	dir, err := tinyif.EmbeddedModelDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(dir, model.WithOffline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, dir
+}
+
+// TestPerplexityAnyGroup checks that a row's perplexity is the same, bit for
+// bit, whatever rows it is scored with (alone, with all, with a shuffled
+// half): sharded and unsharded runs must record the same value.
+func TestPerplexityAnyGroup(t *testing.T) {
+	m, _ := embeddedModel(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	rows := make([][]int, 24)
+	for i := range rows {
+		rows[i] = make([]int, 1+rng.IntN(150)) // several length buckets
+		for j := range rows[i] {
+			rows[i][j] = rng.IntN(m.Config.VocabSize)
+		}
+	}
+	all, err := experiment.PerplexityIDs(m, rows, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := rng.Perm(len(rows))[:len(rows)/2]
+	half := make([][]int, len(perm))
+	for k, i := range perm {
+		half[k] = rows[i]
+	}
+	someOf, err := experiment.PerplexityIDs(m, half, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, i := range perm {
+		if someOf[k] != all[i] {
+			t.Errorf("row %d (%d tokens): %v with half the rows, %v with all", i, len(rows[i]), someOf[k], all[i])
+		}
+	}
+	for i, r := range rows[:6] {
+		alone, err := experiment.PerplexityIDs(m, [][]int{r}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alone[0] != all[i] {
+			t.Errorf("row %d (%d tokens): %v alone, %v with all", i, len(r), alone[0], all[i])
+		}
+	}
 }
