@@ -69,7 +69,7 @@
 // PPL = 1 (degenerate), as the reference code records when its loss fails.
 // The log-probabilities come from model.TokenLogProbs (log-softmax in the
 // graph), summed in float64; responses are scored in small groups of one
-// length bucket, at most 8 rows and 256 MiB of [B, T, V] logits each (a
+// length bucket, at most 4 rows and 256 MiB of [B, T, V] logits each (a
 // 1024-token GPT-2 row, 206 MB, runs alone). Each group runs at a shape fixed
 // by its bucket (filler rows complete it), so a response's perplexity is the
 // same, bit for bit, whatever responses it is scored with.

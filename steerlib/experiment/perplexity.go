@@ -116,7 +116,7 @@ func PerplexityIDs(m *model.Model, rows [][]int, window int) ([]float64, error) 
 // 206 MB: such rows run alone), and at most perplexityGroupRows rows.
 const (
 	perplexityGroupBytes = 256 << 20
-	perplexityGroupRows  = 8
+	perplexityGroupRows  = 4
 )
 
 // perplexityGroups splits the row indices order into groups that the model

@@ -218,11 +218,11 @@ func TestPerplexityGroups(t *testing.T) {
 		vocab int
 		want  string
 	}{
-		{"sorted by length, stable; one bucket of 16", []int{5, 3, 5, 2}, 100, "[[3 1 0 2 -1 -1 -1 -1]]"},
-		{"buckets apart, each filled up to 8", []int{5, 20, 3}, 100, "[[2 0 -1 -1 -1 -1 -1 -1] [1 -1 -1 -1 -1 -1 -1 -1]]"},
-		{"GPT-2 rows of 1024 run alone", []int{1024, 1000, 10}, 50257, "[[2 -1 -1 -1 -1 -1 -1 -1] [1] [0]]"},
+		{"sorted by length, stable; one bucket of 16", []int{5, 3, 5, 2}, 100, "[[3 1 0 2]]"},
+		{"buckets apart, each filled up to 4", []int{5, 20, 3}, 100, "[[2 0 -1 -1] [1 -1 -1 -1]]"},
+		{"GPT-2 rows of 1024 run alone", []int{1024, 1000, 10}, 50257, "[[2 -1 -1 -1] [1] [0]]"},
 		{"GPT-2 rows of 512: two per group", []int{500, 450, 460}, 50257, "[[1 2] [0 -1]]"},
-		{"at most 8 rows", make([]int, 10), 10, "[[0 1 2 3 4 5 6 7] [8 9 -1 -1 -1 -1 -1 -1]]"},
+		{"at most 4 rows", make([]int, 6), 10, "[[0 1 2 3] [4 5 -1 -1]]"},
 	}
 	for _, c := range cases {
 		rows := rowsOf(c.lens...)
