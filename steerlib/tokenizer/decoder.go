@@ -128,13 +128,7 @@ func buildBPESuffixDecoder(raw json.RawMessage) (decoder, error) {
 
 // buildSequenceDecoder reads a Sequence of decoders applied in order.
 func buildSequenceDecoder(raw json.RawMessage) (decoder, error) {
-	var c struct {
-		Decoders []json.RawMessage `json:"decoders"`
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("decoder Sequence: %w", err)
-	}
-	parts, err := buildSequence("decoder", c.Decoders, buildDecoder)
+	parts, err := buildSequenceField(raw, "decoder", "decoders", buildDecoder)
 	if err != nil {
 		return nil, err
 	}

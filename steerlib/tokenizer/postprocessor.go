@@ -113,18 +113,9 @@ func buildClsSepProcessor(typ string, raw json.RawMessage) (postProcessor, error
 // buildSequencePost reads a Sequence of post-processors applied in order; one
 // whose processors are all no-ops is itself a no-op (nil).
 func buildSequencePost(raw json.RawMessage) (postProcessor, error) {
-	var c struct {
-		Processors []json.RawMessage `json:"processors"`
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("post_processor Sequence: %w", err)
-	}
-	parts, err := buildSequence("post_processor", c.Processors, buildPostProcessor)
-	if err != nil {
+	parts, err := buildSequenceField(raw, "post_processor", "processors", buildPostProcessor)
+	if err != nil || len(parts) == 0 {
 		return nil, err
-	}
-	if len(parts) == 0 {
-		return nil, nil
 	}
 	return sequencePost(parts), nil
 }

@@ -201,13 +201,7 @@ func buildWhitespacePre() (preTokenizer, error) {
 
 // buildSequencePre reads a Sequence of pre-tokenizers applied in order.
 func buildSequencePre(raw json.RawMessage) (preTokenizer, error) {
-	var c struct {
-		PreTokenizers []json.RawMessage `json:"pretokenizers"`
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("pre_tokenizer Sequence: %w", err)
-	}
-	parts, err := buildSequence("pre_tokenizer", c.PreTokenizers, buildPreTokenizer)
+	parts, err := buildSequenceField(raw, "pre_tokenizer", "pretokenizers", buildPreTokenizer)
 	if err != nil {
 		return nil, err
 	}
