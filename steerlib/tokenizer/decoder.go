@@ -14,6 +14,8 @@ type decoder interface {
 	decodeChain(toks []string) ([]string, error)
 }
 
+// buildDecoder reads tokenizer.json's decoder (nil when null), dispatching
+// on its type; errors name the type.
 func buildDecoder(raw json.RawMessage) (decoder, error) {
 	if isNull(raw) {
 		return nil, nil

@@ -23,6 +23,8 @@ type templatePiece struct {
 	} `json:"Sequence"`
 }
 
+// buildPostProcessor reads tokenizer.json's post_processor (nil when null or
+// a no-op), dispatching on its type.
 func buildPostProcessor(raw json.RawMessage) (postProcessor, error) {
 	if isNull(raw) {
 		return nil, nil

@@ -51,6 +51,8 @@ func parseBehavior(s string) (splitBehavior, error) {
 // gpt2Pattern is the regular expression of the ByteLevel pre-tokenizer.
 const gpt2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 
+// buildPreTokenizer reads tokenizer.json's pre_tokenizer (nil when null),
+// dispatching on its type; errors name the type.
 func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	if isNull(raw) {
 		return nil, nil
