@@ -119,104 +119,162 @@ func filterToJSON(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec
 		indent = params.Args[0].Integer()
 	}
 	var b strings.Builder
-	if err := writeJSON(&b, reflect.ValueOf(in.Interface()), indent, 0); err != nil {
+	if err := (jsonWriter{&b, indent}).value(reflect.ValueOf(in.Interface()), 0); err != nil {
 		return exec.AsValue(fmt.Errorf("tojson: %w", err))
 	}
 	return exec.AsSafeValue(b.String())
 }
 
-func writeJSON(b *strings.Builder, v reflect.Value, indent, depth int) error {
+// jsonWriter writes values as tojson does; indent < 0 means one line.
+type jsonWriter struct {
+	b      *strings.Builder
+	indent int
+}
+
+// jsonEntry is one key and value of a JSON object, in output order.
+type jsonEntry struct {
+	key string
+	val reflect.Value
+}
+
+// value writes v at nesting depth: template values and pointers are followed
+// to what they hold, template dicts keep their order, Go maps are sorted by
+// key, and nil is null.
+func (w jsonWriter) value(v reflect.Value, depth int) error {
+	v, dict := unwrapJSON(v)
+	if dict != nil {
+		return w.object(dictEntries(dict), depth)
+	}
+	if !v.IsValid() {
+		w.b.WriteString("null")
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		w.b.WriteString(strconv.FormatBool(v.Bool()))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		w.b.WriteString(strconv.FormatInt(v.Int(), 10))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		w.b.WriteString(strconv.FormatUint(v.Uint(), 10))
+	case reflect.Float32, reflect.Float64:
+		w.b.WriteString(pyFloat(v.Float()))
+	case reflect.String:
+		writeJSONString(w.b, v.String())
+	case reflect.Slice, reflect.Array:
+		return w.array(v, depth)
+	case reflect.Map:
+		return w.object(mapEntries(v), depth)
+	default:
+		return fmt.Errorf("cannot serialize %s", v.Type())
+	}
+	return nil
+}
+
+// unwrapJSON follows interfaces, pointers and template values down to a plain
+// value, or to a template dict (returned separately); a nil on the way gives
+// the invalid (null) value.
+func unwrapJSON(v reflect.Value) (reflect.Value, *exec.Dict) {
 	for v.IsValid() && (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) {
 		if v.IsNil() {
-			b.WriteString("null")
-			return nil
+			return reflect.Value{}, nil
 		}
 		switch val := v.Interface().(type) {
 		case *exec.Value:
 			v = reflect.ValueOf(val.Interface())
 			continue
 		case *exec.Dict:
-			return writeJSONDict(b, val, indent, depth)
+			return reflect.Value{}, val
 		}
 		v = v.Elem()
 	}
-	if !v.IsValid() {
-		b.WriteString("null")
+	return v, nil
+}
+
+// dictEntries lists a template dict's pairs in their order.
+func dictEntries(d *exec.Dict) []jsonEntry {
+	out := make([]jsonEntry, len(d.Pairs))
+	for i, p := range d.Pairs {
+		out[i] = jsonEntry{p.Key.String(), reflect.ValueOf(p.Value)}
+	}
+	return out
+}
+
+// mapEntries lists a Go map's entries sorted by the keys' printed form.
+func mapEntries(v reflect.Value) []jsonEntry {
+	keys := make([]string, 0, v.Len())
+	vals := map[string]reflect.Value{}
+	for it := v.MapRange(); it.Next(); {
+		k := fmt.Sprint(it.Key().Interface())
+		keys = append(keys, k)
+		vals[k] = it.Value()
+	}
+	sort.Strings(keys)
+	out := make([]jsonEntry, len(keys))
+	for i, k := range keys {
+		out[i] = jsonEntry{k, vals[k]}
+	}
+	return out
+}
+
+// array writes a slice or array, one element a line when indenting.
+func (w jsonWriter) array(v reflect.Value, depth int) error {
+	if v.Len() == 0 {
+		w.b.WriteString("[]")
 		return nil
 	}
-	newline := func(d int) {
-		if indent >= 0 {
-			b.WriteByte('\n')
-			b.WriteString(strings.Repeat(" ", indent*d))
+	w.b.WriteByte('[')
+	for i := 0; i < v.Len(); i++ {
+		w.separate(i, depth+1)
+		if err := w.value(v.Index(i), depth+1); err != nil {
+			return err
 		}
 	}
-	sep := ", "
-	if indent >= 0 {
-		sep = ","
-	}
-	switch v.Kind() {
-	case reflect.Bool:
-		if v.Bool() {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
-		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		b.WriteString(strconv.FormatInt(v.Int(), 10))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		b.WriteString(strconv.FormatUint(v.Uint(), 10))
-	case reflect.Float32, reflect.Float64:
-		b.WriteString(pyFloat(v.Float()))
-	case reflect.String:
-		writeJSONString(b, v.String())
-	case reflect.Slice, reflect.Array:
-		if v.Len() == 0 {
-			b.WriteString("[]")
-			return nil
-		}
-		b.WriteByte('[')
-		for i := 0; i < v.Len(); i++ {
-			if i > 0 {
-				b.WriteString(sep)
-			}
-			newline(depth + 1)
-			if err := writeJSON(b, v.Index(i), indent, depth+1); err != nil {
-				return err
-			}
-		}
-		newline(depth)
-		b.WriteByte(']')
-	case reflect.Map:
-		if v.Len() == 0 {
-			b.WriteString("{}")
-			return nil
-		}
-		keys := make([]string, 0, v.Len())
-		vals := map[string]reflect.Value{}
-		for it := v.MapRange(); it.Next(); {
-			k := fmt.Sprint(it.Key().Interface())
-			keys = append(keys, k)
-			vals[k] = it.Value()
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(sep)
-			}
-			newline(depth + 1)
-			writeJSONString(b, k)
-			b.WriteString(": ")
-			if err := writeJSON(b, vals[k], indent, depth+1); err != nil {
-				return err
-			}
-		}
-		newline(depth)
-		b.WriteByte('}')
-	default:
-		return fmt.Errorf("cannot serialize %s", v.Type())
-	}
+	w.newline(depth)
+	w.b.WriteByte(']')
 	return nil
+}
+
+// object writes the entries as a JSON object, one entry a line when
+// indenting.
+func (w jsonWriter) object(entries []jsonEntry, depth int) error {
+	if len(entries) == 0 {
+		w.b.WriteString("{}")
+		return nil
+	}
+	w.b.WriteByte('{')
+	for i, e := range entries {
+		w.separate(i, depth+1)
+		writeJSONString(w.b, e.key)
+		w.b.WriteString(": ")
+		if err := w.value(e.val, depth+1); err != nil {
+			return err
+		}
+	}
+	w.newline(depth)
+	w.b.WriteByte('}')
+	return nil
+}
+
+// separate starts the i-th item of a list or object at depth: a separator
+// after the first (", " on one line, "," when indenting), then the line
+// break and indentation if any.
+func (w jsonWriter) separate(i, depth int) {
+	if i > 0 {
+		if w.indent >= 0 {
+			w.b.WriteByte(',')
+		} else {
+			w.b.WriteString(", ")
+		}
+	}
+	w.newline(depth)
+}
+
+// newline breaks the line and indents to depth when indenting.
+func (w jsonWriter) newline(depth int) {
+	if w.indent >= 0 {
+		w.b.WriteByte('\n')
+		w.b.WriteString(strings.Repeat(" ", w.indent*depth))
+	}
 }
 
 // pyFloat formats f as Python's repr does.
@@ -271,35 +329,4 @@ func writeJSONString(b *strings.Builder, s string) {
 		}
 	}
 	b.WriteByte('"')
-}
-
-// writeJSONDict writes a template dict literal, keeping its key order.
-func writeJSONDict(b *strings.Builder, d *exec.Dict, indent, depth int) error {
-	if len(d.Pairs) == 0 {
-		b.WriteString("{}")
-		return nil
-	}
-	sep := ", "
-	if indent >= 0 {
-		sep = ","
-	}
-	b.WriteByte('{')
-	for i, p := range d.Pairs {
-		if i > 0 {
-			b.WriteString(sep)
-		}
-		if indent >= 0 {
-			b.WriteString("\n" + strings.Repeat(" ", indent*(depth+1)))
-		}
-		writeJSONString(b, p.Key.String())
-		b.WriteString(": ")
-		if err := writeJSON(b, reflect.ValueOf(p.Value), indent, depth+1); err != nil {
-			return err
-		}
-	}
-	if indent >= 0 {
-		b.WriteString("\n" + strings.Repeat(" ", indent*depth))
-	}
-	b.WriteByte('}')
-	return nil
 }

@@ -159,3 +159,30 @@ func TestConcurrentRender(t *testing.T) {
 		}
 	}
 }
+
+// TestToJSON checks tojson on what the oracle vectors do not cover: Go maps
+// from Options.Extra (sorted keys), empty collections, nil, Python float
+// exponents and indented lists, against Python's json.dumps output.
+func TestToJSON(t *testing.T) {
+	for _, tc := range []struct {
+		tpl  string
+		x    any
+		want string
+	}{
+		{"{{ x|tojson }}", map[string]any{"z": 1, "a": []any{}}, `{"a": [], "z": 1}`},
+		{"{{ x|tojson }}", map[string]any{"k": nil, "f": 1e-5}, `{"f": 1e-05, "k": null}`},
+		{"{{ x|tojson(indent=2) }}", []any{1, map[string]any{}}, "[\n  1,\n  {}\n]"},
+		{"{{ x|tojson(indent=2) }}", map[string]any{"b": []any{true}, "a": "é"}, "{\n  \"a\": \"é\",\n  \"b\": [\n    true\n  ]\n}"},
+		{"{{ [[1, 2], []]|tojson(indent=1) }}", nil, "[\n [\n  1,\n  2\n ],\n []\n]"},
+		{"{{ {'b': {}, 'a': none}|tojson }}", nil, `{"b": {}, "a": null}`},
+	} {
+		tpl, err := New(tc.tpl)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.tpl, err)
+		}
+		got, err := tpl.Render(nil, Options{Extra: map[string]any{"x": tc.x}})
+		if err != nil || got != tc.want {
+			t.Errorf("%s with x=%v: got %q, %v; want %q", tc.tpl, tc.x, got, err, tc.want)
+		}
+	}
+}

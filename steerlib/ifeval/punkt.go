@@ -339,8 +339,6 @@ func isASCIIWhitespace(r rune) bool {
 	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
 }
 
-// sentenceSpans mirrors PunktSentenceTokenizer.span_tokenize with
-// realign_boundaries=True; spans are rune offsets.
 // punktRealign mirrors re_boundary_realignment.match
 // (["')\]}]+?(?:\s+|(?=--)|$), MULTILINE) on rs. It returns the length of
 // the match without trailing whitespace and the match end, or 0, 0.
@@ -365,18 +363,36 @@ func punktRealign(rs []rune) (int, int) {
 	return 0, 0
 }
 
+// sentenceSpans mirrors PunktSentenceTokenizer.span_tokenize with
+// realign_boundaries=True; spans are rune offsets. Its steps are NLTK's:
+// the candidate sentence ends, their contexts (the word before, the end
+// mark, what follows), the slices cut where a context holds a sentence break,
+// and the realignment of closing quotes and brackets onto the sentence
+// before.
 func (p *punktParams) sentenceSpans(text string) ([]span, error) {
 	rs := []rune(text)
-	type cand struct {
-		start, end, nextStart int // match span; nextStart -1 when no next token
-		after                 string
-	}
-	var cands []cand
+	end := len([]rune(strings.TrimRightFunc(text, pystr.IsSpace)))
+	slices := p.slicesFromText(endContexts(rs, endCandidates(rs)), end)
+	return realignBoundaries(rs, slices), nil
+}
+
+// endCandidate is a possible sentence end: the end mark's span, what follows
+// it up to the end of the next token, and where that token starts (-1 when
+// there is none).
+type endCandidate struct {
+	start, end, nextStart int
+	after                 string
+}
+
+// endCandidates mirrors period_context_re's matches: each '.', '?' or '!'
+// followed by a non-word character, or by whitespace and another token.
+func endCandidates(rs []rune) []endCandidate {
+	var cands []endCandidate
 	for i, r := range rs {
 		if r != '.' && r != '?' && r != '!' {
 			continue
 		}
-		c := cand{start: i, end: i + 1, nextStart: -1}
+		c := endCandidate{start: i, end: i + 1, nextStart: -1}
 		j := i + 1
 		switch {
 		case j < len(rs) && punktNonWord(rs[j]):
@@ -398,41 +414,65 @@ func (p *punktParams) sentenceSpans(text string) ([]span, error) {
 		}
 		cands = append(cands, c)
 	}
-	// _match_potential_end_contexts: attach the preceding word and drop
-	// matches whose word overlaps the next match's word.
-	type ctx struct {
-		c    cand
-		text string
-	}
-	var ctxs []ctx
+	return cands
+}
+
+// endContext is a candidate with the text the break decision reads: the word
+// before the end mark, the mark and what follows.
+type endContext struct {
+	c    endCandidate
+	text string
+}
+
+// endContexts mirrors _match_potential_end_contexts: it attaches the
+// preceding word to each candidate and drops candidates whose word overlaps
+// the next candidate's word.
+func endContexts(rs []rune, cands []endCandidate) []endContext {
+	var ctxs []endContext
 	prev := span{0, 0}
-	var prevMatch *cand
+	var prevMatch *endCandidate
+	context := func() endContext {
+		return endContext{*prevMatch, string(rs[prev.start:prev.end]) + string(rs[prevMatch.start:prevMatch.end]) + prevMatch.after}
+	}
 	for i := range cands {
 		c := &cands[i]
-		before := rs[prev.end:c.start]
-		idx := 0
-		for j := len(before) - 1; j >= 0; j-- {
-			if isASCIIWhitespace(before[j]) {
-				idx = j
-				break
-			}
-		}
-		if idx != 0 {
-			idx += prev.end + 1
-		} else {
-			idx = prev.start
-		}
-		word := span{idx, c.start}
+		word := wordBefore(rs, prev, c.start)
 		if prevMatch != nil && prev.end <= word.start {
-			ctxs = append(ctxs, ctx{*prevMatch, string(rs[prev.start:prev.end]) + string(rs[prevMatch.start:prevMatch.end]) + prevMatch.after})
+			ctxs = append(ctxs, context())
 		}
 		prevMatch = c
 		prev = word
 	}
 	if prevMatch != nil {
-		ctxs = append(ctxs, ctx{*prevMatch, string(rs[prev.start:prev.end]) + string(rs[prevMatch.start:prevMatch.end]) + prevMatch.after})
+		ctxs = append(ctxs, context())
 	}
-	// _slices_from_text
+	return ctxs
+}
+
+// wordBefore returns the span of the word that ends at end: it starts after
+// the last ASCII whitespace in rs[prev.end:end], or at prev.start when there
+// is none past its first rune.
+func wordBefore(rs []rune, prev span, end int) span {
+	before := rs[prev.end:end]
+	idx := 0
+	for j := len(before) - 1; j >= 0; j-- {
+		if isASCIIWhitespace(before[j]) {
+			idx = j
+			break
+		}
+	}
+	if idx != 0 {
+		idx += prev.end + 1
+	} else {
+		idx = prev.start
+	}
+	return span{idx, end}
+}
+
+// slicesFromText mirrors _slices_from_text: it cuts after each context that
+// contains a sentence break, the next slice starting at the following token;
+// the last slice runs to end (the text without trailing whitespace).
+func (p *punktParams) slicesFromText(ctxs []endContext, end int) []span {
 	var slices []span
 	last := 0
 	for _, c := range ctxs {
@@ -445,9 +485,13 @@ func (p *punktParams) sentenceSpans(text string) ([]span, error) {
 			}
 		}
 	}
-	end := len([]rune(strings.TrimRightFunc(text, pystr.IsSpace)))
-	slices = append(slices, span{last, end})
-	// _realign_boundaries
+	return append(slices, span{last, end})
+}
+
+// realignBoundaries mirrors _realign_boundaries: closing quotes and brackets
+// that start a slice move to the end of the slice before; empty slices are
+// dropped.
+func realignBoundaries(rs []rune, slices []span) []span {
 	var out []span
 	realign := 0
 	for i, s1 := range slices {
@@ -469,5 +513,5 @@ func (p *punktParams) sentenceSpans(text string) ([]span, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }

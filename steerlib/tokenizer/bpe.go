@@ -237,104 +237,119 @@ func (m *bpe) tokenize(dst []int, w string) []int {
 // merge splits w into characters and applies the merges, lowest rank first
 // and leftmost first among equal ranks.
 func (m *bpe) merge(dst []int, w string) []int {
+	syms := m.charSymbols(w)
+	if len(syms) == 0 {
+		return dst
+	}
+	m.applyMerges(syms)
+	for i := 0; i >= 0 && i < len(syms); i = syms[i].next {
+		dst = append(dst, syms[i].id)
+	}
+	return dst
+}
+
+// charSymbols returns the initial symbols of w, one per character, linked
+// left to right: the character's id (with the continuing-subword prefix and
+// end-of-word suffix when the model has them), else its bytes' ids (byte
+// fallback), else the unknown id (fused over runs when fuseUnk is set);
+// characters with none of these are dropped.
+func (m *bpe) charSymbols(w string) []symbol {
 	syms := make([]symbol, 0, len(w))
 	lastUnk := false
-	addSym := func(id int) {
-		n := len(syms)
-		syms = append(syms, symbol{id: id, prev: n - 1, next: -1, size: 1})
-	}
 	for i, r := range w {
 		size := utf8.RuneLen(r)
 		if r == utf8.RuneError && size != 3 {
 			size = 1
 		}
 		c := w[i : i+size]
-		first, last := i == 0, i+size == len(w)
-		if !first && m.prefix != "" {
+		if i > 0 && m.prefix != "" {
 			c = m.prefix + c
 		}
-		if last && m.suffix != "" {
+		if i+size == len(w) && m.suffix != "" {
 			c += m.suffix
 		}
 		if id, ok := m.vocab[c]; ok {
-			addSym(id)
+			syms = appendSymbol(syms, id)
 			lastUnk = false
 			continue
 		}
-		if m.byteFallback {
-			all := true
+		if m.byteFallback && m.hasByteIDs(w[i:i+size]) {
 			for j := i; j < i+size; j++ {
-				if m.byteIDs[w[j]] < 0 {
-					all = false
-					break
-				}
+				syms = appendSymbol(syms, m.byteIDs[w[j]])
 			}
-			if all {
-				for j := i; j < i+size; j++ {
-					addSym(m.byteIDs[w[j]])
-				}
-				lastUnk = false
-				continue
-			}
+			lastUnk = false
+			continue
 		}
-		if m.unk >= 0 {
-			if m.fuseUnk && lastUnk {
-				continue
-			}
-			addSym(m.unk)
+		if m.unk >= 0 && !(m.fuseUnk && lastUnk) {
+			syms = appendSymbol(syms, m.unk)
 			lastUnk = true
 		}
 	}
-	n := len(syms)
-	if n == 0 {
-		return dst
+	for i := 0; i+1 < len(syms); i++ {
+		syms[i].next = i + 1
 	}
-	for i := range syms {
-		if i+1 < n {
-			syms[i].next = i + 1
+	return syms
+}
+
+// appendSymbol appends a one-character symbol whose previous symbol is the
+// last one in syms; its next link is set once all symbols are known.
+func appendSymbol(syms []symbol, id int) []symbol {
+	return append(syms, symbol{id: id, prev: len(syms) - 1, next: -1, size: 1})
+}
+
+// hasByteIDs reports whether every byte of c has a byte-fallback token.
+func (m *bpe) hasByteIDs(c string) bool {
+	for j := 0; j < len(c); j++ {
+		if m.byteIDs[c[j]] < 0 {
+			return false
 		}
 	}
-	if n > 1 {
-		h := make(candHeap, 0, n)
-		for i := 0; i+1 < n; i++ {
-			if mv, ok := m.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
-				h.push(candidate{rank: mv.rank, pos: int32(i), id: mv.id})
-			}
+	return true
+}
+
+// applyMerges merges the linked symbols in place: it pops the lowest-ranked
+// (then leftmost) adjacent pair from a heap, skips candidates made stale by
+// earlier merges, folds the right symbol into the left one (size 0 marks it
+// merged) and pushes the two new pairs around the merged symbol.
+func (m *bpe) applyMerges(syms []symbol) {
+	if len(syms) < 2 {
+		return
+	}
+	h := make(candHeap, 0, len(syms))
+	for i := 0; i+1 < len(syms); i++ {
+		m.pushPair(&h, syms, i)
+	}
+	for len(h) > 0 {
+		c := h.pop()
+		p := int(c.pos)
+		s := &syms[p]
+		if s.size == 0 || s.next < 0 {
+			continue
 		}
-		for len(h) > 0 {
-			c := h.pop()
-			p := int(c.pos)
-			s := &syms[p]
-			if s.size == 0 || s.next < 0 {
-				continue
-			}
-			nx := s.next
-			mv, ok := m.merges[pairKey(s.id, syms[nx].id)]
-			if !ok || mv.id != c.id {
-				continue
-			}
-			// Merge nx into p.
-			s.id = int(c.id)
-			s.size += syms[nx].size
-			syms[nx].size = 0
-			s.next = syms[nx].next
-			if s.next >= 0 {
-				syms[s.next].prev = p
-			}
-			if s.prev >= 0 {
-				if mv, ok := m.merges[pairKey(syms[s.prev].id, s.id)]; ok {
-					h.push(candidate{rank: mv.rank, pos: int32(s.prev), id: mv.id})
-				}
-			}
-			if s.next >= 0 {
-				if mv, ok := m.merges[pairKey(s.id, syms[s.next].id)]; ok {
-					h.push(candidate{rank: mv.rank, pos: int32(p), id: mv.id})
-				}
-			}
+		nx := s.next
+		if mv, ok := m.merges[pairKey(s.id, syms[nx].id)]; !ok || mv.id != c.id {
+			continue
+		}
+		s.id = int(c.id)
+		s.size += syms[nx].size
+		syms[nx].size = 0
+		s.next = syms[nx].next
+		if s.next >= 0 {
+			syms[s.next].prev = p
+		}
+		if s.prev >= 0 {
+			m.pushPair(&h, syms, s.prev)
+		}
+		if s.next >= 0 {
+			m.pushPair(&h, syms, p)
 		}
 	}
-	for i := 0; i >= 0 && i < n; i = syms[i].next {
-		dst = append(dst, syms[i].id)
+}
+
+// pushPair pushes the merge of syms[p] with its next symbol, if the model has
+// one.
+func (m *bpe) pushPair(h *candHeap, syms []symbol, p int) {
+	if mv, ok := m.merges[pairKey(syms[p].id, syms[syms[p].next].id)]; ok {
+		h.push(candidate{rank: mv.rank, pos: int32(p), id: mv.id})
 	}
-	return dst
 }

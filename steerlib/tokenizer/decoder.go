@@ -14,6 +14,8 @@ type decoder interface {
 	decodeChain(toks []string) ([]string, error)
 }
 
+// buildDecoder reads tokenizer.json's decoder (nil when null), dispatching
+// on its type; errors name the type.
 func buildDecoder(raw json.RawMessage) (decoder, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -22,91 +24,117 @@ func buildDecoder(raw json.RawMessage) (decoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoder: %w", err)
 	}
+	var d decoder
 	switch typ {
 	case "ByteLevel":
-		return byteLevelDecoder{}, nil
+		d = byteLevelDecoder{}
 	case "Replace":
-		var c struct {
-			Pattern pattern `json:"pattern"`
-			Content string  `json:"content"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("decoder Replace: %w", err)
-		}
-		m, err := newMatcher(c.Pattern)
-		if err != nil {
-			return nil, fmt.Errorf("decoder Replace: %w", err)
-		}
-		return replaceDecoder{replaceNormalizer{m, c.Content}}, nil
+		d, err = buildReplaceDecoder(raw)
 	case "ByteFallback":
-		return byteFallbackDecoder{}, nil
+		d = byteFallbackDecoder{}
 	case "Fuse":
-		return fuseDecoder{}, nil
+		d = fuseDecoder{}
 	case "Strip":
-		var c struct {
-			Content string `json:"content"`
-			Start   int    `json:"start"`
-			Stop    int    `json:"stop"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("decoder Strip: %w", err)
-		}
-		r, size := utf8.DecodeRuneInString(c.Content)
-		if size == 0 || size != len(c.Content) {
-			return nil, fmt.Errorf("decoder Strip: content %q must be one character", c.Content)
-		}
-		return stripDecoder{r, c.Start, c.Stop}, nil
+		d, err = buildStripDecoder(raw)
 	case "Metaspace":
-		var c struct {
-			Replacement    string  `json:"replacement"`
-			PrependScheme  *string `json:"prepend_scheme"`
-			AddPrefixSpace *bool   `json:"add_prefix_space"`
-			Split          *bool   `json:"split"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("decoder Metaspace: %w", err)
-		}
-		m, err := newMetaspace(c.Replacement, c.PrependScheme, c.AddPrefixSpace, c.Split)
-		if err != nil {
-			return nil, fmt.Errorf("decoder Metaspace: %w", err)
-		}
-		return metaspaceDecoder{m}, nil
+		d, err = buildMetaspaceDecoder(raw)
 	case "WordPiece":
-		var c struct {
-			Prefix  string `json:"prefix"`
-			Cleanup bool   `json:"cleanup"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("decoder WordPiece: %w", err)
-		}
-		if c.Cleanup {
-			return nil, fmt.Errorf("decoder WordPiece with cleanup is unsupported")
-		}
-		return wordPieceDecoder{c.Prefix}, nil
+		d, err = buildWordPieceDecoder(raw)
 	case "BPEDecoder":
-		var c struct {
-			Suffix string `json:"suffix"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("decoder BPEDecoder: %w", err)
-		}
-		return bpeSuffixDecoder{c.Suffix}, nil
+		d, err = buildBPESuffixDecoder(raw)
 	case "Sequence":
-		var c struct {
-			Decoders []json.RawMessage `json:"decoders"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("decoder Sequence: %w", err)
-		}
-		parts, err := buildSequence("decoder", c.Decoders, buildDecoder)
-		if err != nil {
-			return nil, err
-		}
-		seq := sequenceDecoder(parts)
-		return seq, nil
+		return buildSequenceDecoder(raw)
 	default:
 		return nil, fmt.Errorf("unsupported decoder type %q", typ)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("decoder %s: %w", typ, err)
+	}
+	return d, nil
+}
+
+// buildReplaceDecoder reads a Replace decoder: each token's matches of the
+// pattern replaced by content.
+func buildReplaceDecoder(raw json.RawMessage) (decoder, error) {
+	var c struct {
+		Pattern pattern `json:"pattern"`
+		Content string  `json:"content"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	m, err := newMatcher(c.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	return replaceDecoder{replaceNormalizer{m, c.Content}}, nil
+}
+
+// buildStripDecoder reads a Strip decoder: up to start leading and stop
+// trailing copies of one content character removed from each token.
+func buildStripDecoder(raw json.RawMessage) (decoder, error) {
+	var c struct {
+		Content string `json:"content"`
+		Start   int    `json:"start"`
+		Stop    int    `json:"stop"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	r, size := utf8.DecodeRuneInString(c.Content)
+	if size == 0 || size != len(c.Content) {
+		return nil, fmt.Errorf("content %q must be one character", c.Content)
+	}
+	return stripDecoder{r, c.Start, c.Stop}, nil
+}
+
+// buildMetaspaceDecoder reads a Metaspace decoder: the replacement character
+// turns back into spaces (and is dropped from the first token unless the
+// prepend scheme is "never").
+func buildMetaspaceDecoder(raw json.RawMessage) (decoder, error) {
+	m, err := parseMetaspace(raw)
+	if err != nil {
+		return nil, err
+	}
+	return metaspaceDecoder{m}, nil
+}
+
+// buildWordPieceDecoder reads a WordPiece decoder (without cleanup, which is
+// unsupported): after the first token, the continuing-subword prefix is
+// removed and tokens without it are preceded by a space.
+func buildWordPieceDecoder(raw json.RawMessage) (decoder, error) {
+	var c struct {
+		Prefix  string `json:"prefix"`
+		Cleanup bool   `json:"cleanup"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	if c.Cleanup {
+		return nil, fmt.Errorf("cleanup is unsupported")
+	}
+	return wordPieceDecoder{c.Prefix}, nil
+}
+
+// buildBPESuffixDecoder reads a BPEDecoder: the end-of-word suffix becomes a
+// space (and is dropped from the last token).
+func buildBPESuffixDecoder(raw json.RawMessage) (decoder, error) {
+	var c struct {
+		Suffix string `json:"suffix"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	return bpeSuffixDecoder{c.Suffix}, nil
+}
+
+// buildSequenceDecoder reads a Sequence of decoders applied in order.
+func buildSequenceDecoder(raw json.RawMessage) (decoder, error) {
+	parts, err := buildSequenceField(raw, "decoder", "decoders", buildDecoder)
+	if err != nil {
+		return nil, err
+	}
+	return sequenceDecoder(parts), nil
 }
 
 type byteLevelDecoder struct{}

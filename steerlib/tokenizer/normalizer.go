@@ -88,18 +88,11 @@ func buildNormalizer(raw json.RawMessage) (normalizer, error) {
 		}
 		return stripNormalizer{c.Left, c.Right}, nil
 	case "Sequence":
-		var c struct {
-			Normalizers []json.RawMessage `json:"normalizers"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("normalizer Sequence: %w", err)
-		}
-		parts, err := buildSequence("normalizer", c.Normalizers, buildNormalizer)
+		parts, err := buildSequenceField(raw, "normalizer", "normalizers", buildNormalizer)
 		if err != nil {
 			return nil, err
 		}
-		seq := sequenceNormalizer(parts)
-		return seq, nil
+		return sequenceNormalizer(parts), nil
 	default:
 		return nil, fmt.Errorf("unsupported normalizer type %q", typ)
 	}

@@ -23,6 +23,8 @@ type templatePiece struct {
 	} `json:"Sequence"`
 }
 
+// buildPostProcessor reads tokenizer.json's post_processor (nil when null or
+// a no-op), dispatching on its type.
 func buildPostProcessor(raw json.RawMessage) (postProcessor, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -33,82 +35,91 @@ func buildPostProcessor(raw json.RawMessage) (postProcessor, error) {
 	}
 	switch typ {
 	case "ByteLevel":
-		// Only affects offsets, which this package does not compute.
-		return nil, nil
+		return nil, nil // only affects offsets, which this package does not compute
 	case "TemplateProcessing":
-		var c struct {
-			Single        []templatePiece `json:"single"`
-			SpecialTokens map[string]struct {
-				ID     string   `json:"id"`
-				IDs    []int    `json:"ids"`
-				Tokens []string `json:"tokens"`
-			} `json:"special_tokens"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("post_processor TemplateProcessing: %w", err)
-		}
-		tp := &templateProcessor{}
-		seen := false
-		for i, p := range c.Single {
-			switch {
-			case p.SpecialToken != nil:
-				st, ok := c.SpecialTokens[p.SpecialToken.ID]
-				if !ok {
-					return nil, fmt.Errorf("post_processor TemplateProcessing: special token %q missing from special_tokens", p.SpecialToken.ID)
-				}
-				tp.items = append(tp.items, templateItem{ids: st.IDs})
-				tp.names = append(tp.names, st.Tokens...)
-			case p.Sequence != nil:
-				if p.Sequence.ID != "A" {
-					return nil, fmt.Errorf("post_processor TemplateProcessing: single template refers to sequence %q", p.Sequence.ID)
-				}
-				if seen {
-					return nil, fmt.Errorf("post_processor TemplateProcessing: sequence A appears twice")
-				}
-				seen = true
-				tp.items = append(tp.items, templateItem{sequence: true})
-			default:
-				return nil, fmt.Errorf("post_processor TemplateProcessing: single[%d] is neither SpecialToken nor Sequence", i)
-			}
-		}
-		return tp, nil
+		return buildTemplateProcessor(raw)
 	case "BertProcessing", "RobertaProcessing":
-		var c struct {
-			Sep []json.RawMessage `json:"sep"`
-			Cls []json.RawMessage `json:"cls"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil || len(c.Sep) != 2 || len(c.Cls) != 2 {
-			return nil, fmt.Errorf("post_processor %s: want sep and cls as [token, id]", typ)
-		}
-		var sep, cls string
-		var sepID, clsID int
-		if json.Unmarshal(c.Sep[0], &sep) != nil || json.Unmarshal(c.Sep[1], &sepID) != nil ||
-			json.Unmarshal(c.Cls[0], &cls) != nil || json.Unmarshal(c.Cls[1], &clsID) != nil {
-			return nil, fmt.Errorf("post_processor %s: malformed sep/cls", typ)
-		}
-		return &templateProcessor{
-			items: []templateItem{{ids: []int{clsID}}, {sequence: true}, {ids: []int{sepID}}},
-			names: []string{cls, sep},
-		}, nil
+		return buildClsSepProcessor(typ, raw)
 	case "Sequence":
-		var c struct {
-			Processors []json.RawMessage `json:"processors"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("post_processor Sequence: %w", err)
-		}
-		parts, err := buildSequence("post_processor", c.Processors, buildPostProcessor)
-		if err != nil {
-			return nil, err
-		}
-		seq := sequencePost(parts)
-		if len(seq) == 0 {
-			return nil, nil
-		}
-		return seq, nil
+		return buildSequencePost(raw)
 	default:
 		return nil, fmt.Errorf("unsupported post_processor type %q", typ)
 	}
+}
+
+// buildTemplateProcessor reads TemplateProcessing's single-sequence template:
+// special tokens (looked up in special_tokens) around sequence A, which must
+// appear exactly once.
+func buildTemplateProcessor(raw json.RawMessage) (postProcessor, error) {
+	var c struct {
+		Single        []templatePiece `json:"single"`
+		SpecialTokens map[string]struct {
+			ID     string   `json:"id"`
+			IDs    []int    `json:"ids"`
+			Tokens []string `json:"tokens"`
+		} `json:"special_tokens"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("post_processor TemplateProcessing: %w", err)
+	}
+	tp := &templateProcessor{}
+	seen := false
+	for i, p := range c.Single {
+		switch {
+		case p.SpecialToken != nil:
+			st, ok := c.SpecialTokens[p.SpecialToken.ID]
+			if !ok {
+				return nil, fmt.Errorf("post_processor TemplateProcessing: special token %q missing from special_tokens", p.SpecialToken.ID)
+			}
+			tp.items = append(tp.items, templateItem{ids: st.IDs})
+			tp.names = append(tp.names, st.Tokens...)
+		case p.Sequence != nil:
+			if p.Sequence.ID != "A" {
+				return nil, fmt.Errorf("post_processor TemplateProcessing: single template refers to sequence %q", p.Sequence.ID)
+			}
+			if seen {
+				return nil, fmt.Errorf("post_processor TemplateProcessing: sequence A appears twice")
+			}
+			seen = true
+			tp.items = append(tp.items, templateItem{sequence: true})
+		default:
+			return nil, fmt.Errorf("post_processor TemplateProcessing: single[%d] is neither SpecialToken nor Sequence", i)
+		}
+	}
+	return tp, nil
+}
+
+// buildClsSepProcessor reads BertProcessing or RobertaProcessing (named by
+// typ): the fixed template cls, sequence, sep, with sep and cls given as
+// [token, id].
+func buildClsSepProcessor(typ string, raw json.RawMessage) (postProcessor, error) {
+	var c struct {
+		Sep []json.RawMessage `json:"sep"`
+		Cls []json.RawMessage `json:"cls"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil || len(c.Sep) != 2 || len(c.Cls) != 2 {
+		return nil, fmt.Errorf("post_processor %s: want sep and cls as [token, id]", typ)
+	}
+	var sep, cls string
+	var sepID, clsID int
+	if json.Unmarshal(c.Sep[0], &sep) != nil || json.Unmarshal(c.Sep[1], &sepID) != nil ||
+		json.Unmarshal(c.Cls[0], &cls) != nil || json.Unmarshal(c.Cls[1], &clsID) != nil {
+		return nil, fmt.Errorf("post_processor %s: malformed sep/cls", typ)
+	}
+	return &templateProcessor{
+		items: []templateItem{{ids: []int{clsID}}, {sequence: true}, {ids: []int{sepID}}},
+		names: []string{cls, sep},
+	}, nil
+}
+
+// buildSequencePost reads a Sequence of post-processors applied in order; one
+// whose processors are all no-ops is itself a no-op (nil).
+func buildSequencePost(raw json.RawMessage) (postProcessor, error) {
+	parts, err := buildSequenceField(raw, "post_processor", "processors", buildPostProcessor)
+	if err != nil || len(parts) == 0 {
+		return nil, err
+	}
+	return sequencePost(parts), nil
 }
 
 type templateItem struct {

@@ -51,6 +51,8 @@ func parseBehavior(s string) (splitBehavior, error) {
 // gpt2Pattern is the regular expression of the ByteLevel pre-tokenizer.
 const gpt2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 
+// buildPreTokenizer reads tokenizer.json's pre_tokenizer (nil when null),
+// dispatching on its type; errors name the type.
 func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -59,106 +61,153 @@ func buildPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pre_tokenizer: %w", err)
 	}
+	var pt preTokenizer
 	switch typ {
 	case "ByteLevel":
-		var c struct {
-			AddPrefixSpace bool  `json:"add_prefix_space"`
-			UseRegex       *bool `json:"use_regex"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("pre_tokenizer ByteLevel: %w", err)
-		}
-		bl := &byteLevelPre{addPrefixSpace: c.AddPrefixSpace}
-		if c.UseRegex == nil || *c.UseRegex {
-			p := gpt2Pattern
-			if bl.re, err = newMatcher(pattern{Regex: &p}); err != nil {
-				return nil, fmt.Errorf("pre_tokenizer ByteLevel: %w", err)
-			}
-		}
-		return bl, nil
+		pt, err = buildByteLevelPre(raw)
 	case "Split":
-		var c struct {
-			Pattern  pattern `json:"pattern"`
-			Behavior string  `json:"behavior"`
-			Invert   bool    `json:"invert"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Split: %w", err)
-		}
-		m, err := newMatcher(c.Pattern)
-		if err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Split: %w", err)
-		}
-		b, err := parseBehavior(c.Behavior)
-		if err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Split: %w", err)
-		}
-		return &splitPre{m: m, behavior: b, invert: c.Invert}, nil
+		pt, err = buildSplitPre(raw)
 	case "Digits":
-		var c struct {
-			Individual bool `json:"individual_digits"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Digits: %w", err)
-		}
-		b := behaviorContiguous
-		if c.Individual {
-			b = behaviorIsolated
-		}
-		return &splitPre{m: funcMatcher(unicode.IsNumber), behavior: b}, nil
+		pt, err = buildDigitsPre(raw)
 	case "Punctuation":
-		var c struct {
-			Behavior string `json:"behavior"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Punctuation: %w", err)
-		}
-		b := behaviorIsolated
-		if c.Behavior != "" {
-			if b, err = parseBehavior(c.Behavior); err != nil {
-				return nil, fmt.Errorf("pre_tokenizer Punctuation: %w", err)
-			}
-		}
-		isPunct := func(r rune) bool {
-			return (r < 128 && unicode.IsPunct(r)) || (r < 128 && unicode.IsSymbol(r)) || unicode.IsPunct(r)
-		}
-		return &splitPre{m: funcMatcher(isPunct), behavior: b}, nil
+		pt, err = buildPunctuationPre(raw)
 	case "Metaspace":
-		var c struct {
-			Replacement    string  `json:"replacement"`
-			PrependScheme  *string `json:"prepend_scheme"`
-			AddPrefixSpace *bool   `json:"add_prefix_space"`
-			Split          *bool   `json:"split"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Metaspace: %w", err)
-		}
-		return newMetaspace(c.Replacement, c.PrependScheme, c.AddPrefixSpace, c.Split)
+		pt, err = buildMetaspacePre(raw)
 	case "Whitespace":
-		p := `\w+|[^\w\s]+`
-		m, err := newMatcher(pattern{Regex: &p})
-		if err != nil {
-			return nil, err
-		}
-		return &splitPre{m: m, behavior: behaviorRemoved, invert: true}, nil
+		pt, err = buildWhitespacePre()
 	case "WhitespaceSplit":
-		return &splitPre{m: funcMatcher(unicode.IsSpace), behavior: behaviorRemoved}, nil
+		pt = &splitPre{m: funcMatcher(unicode.IsSpace), behavior: behaviorRemoved}
 	case "Sequence":
-		var c struct {
-			PreTokenizers []json.RawMessage `json:"pretokenizers"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Sequence: %w", err)
-		}
-		parts, err := buildSequence("pre_tokenizer", c.PreTokenizers, buildPreTokenizer)
-		if err != nil {
-			return nil, err
-		}
-		seq := sequencePre(parts)
-		return seq, nil
+		return buildSequencePre(raw)
 	default:
 		return nil, fmt.Errorf("unsupported pre_tokenizer type %q", typ)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("pre_tokenizer %s: %w", typ, err)
+	}
+	return pt, nil
+}
+
+// buildByteLevelPre reads a ByteLevel pre-tokenizer: an optional prefix space
+// and, unless use_regex is false, the GPT-2 split expression.
+func buildByteLevelPre(raw json.RawMessage) (preTokenizer, error) {
+	var c struct {
+		AddPrefixSpace bool  `json:"add_prefix_space"`
+		UseRegex       *bool `json:"use_regex"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	bl := &byteLevelPre{addPrefixSpace: c.AddPrefixSpace}
+	if c.UseRegex == nil || *c.UseRegex {
+		p := gpt2Pattern
+		var err error
+		if bl.re, err = newMatcher(pattern{Regex: &p}); err != nil {
+			return nil, err
+		}
+	}
+	return bl, nil
+}
+
+// buildSplitPre reads a Split pre-tokenizer: a pattern, a behavior and
+// whether to invert the matches.
+func buildSplitPre(raw json.RawMessage) (preTokenizer, error) {
+	var c struct {
+		Pattern  pattern `json:"pattern"`
+		Behavior string  `json:"behavior"`
+		Invert   bool    `json:"invert"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	m, err := newMatcher(c.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	b, err := parseBehavior(c.Behavior)
+	if err != nil {
+		return nil, err
+	}
+	return &splitPre{m: m, behavior: b, invert: c.Invert}, nil
+}
+
+// buildDigitsPre reads a Digits pre-tokenizer: runs of digits, or each digit
+// alone when individual_digits is set.
+func buildDigitsPre(raw json.RawMessage) (preTokenizer, error) {
+	var c struct {
+		Individual bool `json:"individual_digits"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	b := behaviorContiguous
+	if c.Individual {
+		b = behaviorIsolated
+	}
+	return &splitPre{m: funcMatcher(unicode.IsNumber), behavior: b}, nil
+}
+
+// buildPunctuationPre reads a Punctuation pre-tokenizer: each punctuation
+// character (ASCII symbols included) split off as behavior says (default
+// Isolated).
+func buildPunctuationPre(raw json.RawMessage) (preTokenizer, error) {
+	var c struct {
+		Behavior string `json:"behavior"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	b := behaviorIsolated
+	if c.Behavior != "" {
+		var err error
+		if b, err = parseBehavior(c.Behavior); err != nil {
+			return nil, err
+		}
+	}
+	isPunct := func(r rune) bool {
+		return (r < 128 && unicode.IsPunct(r)) || (r < 128 && unicode.IsSymbol(r)) || unicode.IsPunct(r)
+	}
+	return &splitPre{m: funcMatcher(isPunct), behavior: b}, nil
+}
+
+// buildMetaspacePre reads a Metaspace pre-tokenizer (see parseMetaspace).
+func buildMetaspacePre(raw json.RawMessage) (preTokenizer, error) {
+	return parseMetaspace(raw)
+}
+
+// parseMetaspace reads the settings that the Metaspace pre-tokenizer and
+// decoder share (see newMetaspace).
+func parseMetaspace(raw json.RawMessage) (*metaspacePre, error) {
+	var c struct {
+		Replacement    string  `json:"replacement"`
+		PrependScheme  *string `json:"prepend_scheme"`
+		AddPrefixSpace *bool   `json:"add_prefix_space"`
+		Split          *bool   `json:"split"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	return newMetaspace(c.Replacement, c.PrependScheme, c.AddPrefixSpace, c.Split)
+}
+
+// buildWhitespacePre returns the Whitespace pre-tokenizer: runs of word
+// characters and runs of other non-space characters; spaces are dropped.
+func buildWhitespacePre() (preTokenizer, error) {
+	p := `\w+|[^\w\s]+`
+	m, err := newMatcher(pattern{Regex: &p})
+	if err != nil {
+		return nil, err
+	}
+	return &splitPre{m: m, behavior: behaviorRemoved, invert: true}, nil
+}
+
+// buildSequencePre reads a Sequence of pre-tokenizers applied in order.
+func buildSequencePre(raw json.RawMessage) (preTokenizer, error) {
+	parts, err := buildSequenceField(raw, "pre_tokenizer", "pretokenizers", buildPreTokenizer)
+	if err != nil {
+		return nil, err
+	}
+	return sequencePre(parts), nil
 }
 
 // funcMatcher matches every single character for which the function is true.
@@ -185,80 +234,114 @@ func splitWith(dst []piece, p piece, m matcher, behavior splitBehavior, invert b
 	if err != nil {
 		return dst, err
 	}
-	// Segments covering s, each flagged as match or not.
-	type seg struct {
-		start, end int
-		match      bool
-	}
-	segs := make([]seg, 0, 2*len(spans)+1)
-	prev := 0
-	for _, sp := range spans {
-		if prev != sp[0] {
-			segs = append(segs, seg{prev, sp[0], false})
-		}
-		segs = append(segs, seg{sp[0], sp[1], true})
-		prev = sp[1]
-	}
-	if prev != len(s) {
-		segs = append(segs, seg{prev, len(s), false})
-	}
-	if invert {
-		for i := range segs {
-			segs[i].match = !segs[i].match
-		}
-	}
-	var out []seg
-	switch behavior {
-	case behaviorRemoved:
-		for _, g := range segs {
-			if !g.match {
-				out = append(out, g)
-			}
-		}
-	case behaviorIsolated:
-		out = segs
-	case behaviorMergedWithPrevious:
-		prevMatch := false
-		for _, g := range segs {
-			if g.match && !prevMatch && len(out) > 0 {
-				out[len(out)-1].end = g.end
-			} else {
-				out = append(out, g)
-			}
-			prevMatch = g.match
-		}
-	case behaviorMergedWithNext:
-		prevMatch := false
-		for i := len(segs) - 1; i >= 0; i-- {
-			g := segs[i]
-			if g.match && !prevMatch && len(out) > 0 {
-				out[len(out)-1].start = g.start
-			} else {
-				out = append(out, g)
-			}
-			prevMatch = g.match
-		}
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
-	case behaviorContiguous:
-		prevMatch := false
-		for _, g := range segs {
-			if g.match == prevMatch && len(out) > 0 {
-				out[len(out)-1].end = g.end
-			} else {
-				out = append(out, g)
-			}
-			prevMatch = g.match
-		}
-	}
-	for _, g := range out {
+	for _, g := range applyBehavior(segmentsOf(spans, len(s), invert), behavior) {
 		if g.start == g.end {
 			continue
 		}
 		dst = append(dst, piece{s: s[g.start:g.end], atStart: p.atStart && g.start == 0})
 	}
 	return dst, nil
+}
+
+// splitSeg is one segment of a split: a byte range [start, end) of a piece,
+// flagged as a delimiter match or not.
+type splitSeg struct {
+	start, end int
+	match      bool
+}
+
+// segmentsOf returns the segments covering a text of length n given the
+// sorted, non-overlapping match spans; invert swaps matches and non-matches.
+func segmentsOf(spans [][2]int, n int, invert bool) []splitSeg {
+	segs := make([]splitSeg, 0, 2*len(spans)+1)
+	prev := 0
+	for _, sp := range spans {
+		if prev != sp[0] {
+			segs = append(segs, splitSeg{prev, sp[0], invert})
+		}
+		segs = append(segs, splitSeg{sp[0], sp[1], !invert})
+		prev = sp[1]
+	}
+	if prev != n {
+		segs = append(segs, splitSeg{prev, n, invert})
+	}
+	return segs
+}
+
+// applyBehavior joins or drops the delimiter segments as behavior says,
+// reusing segs' storage.
+func applyBehavior(segs []splitSeg, behavior splitBehavior) []splitSeg {
+	switch behavior {
+	case behaviorRemoved:
+		return dropMatches(segs)
+	case behaviorMergedWithPrevious:
+		return mergeWithPrevious(segs)
+	case behaviorMergedWithNext:
+		return mergeWithNext(segs)
+	case behaviorContiguous:
+		return mergeRuns(segs)
+	}
+	return segs // behaviorIsolated: every segment stands alone
+}
+
+// dropMatches keeps the non-matching segments.
+func dropMatches(segs []splitSeg) []splitSeg {
+	out := segs[:0]
+	for _, g := range segs {
+		if !g.match {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// mergeWithPrevious joins each match that follows a non-match onto the end
+// of the segment before it.
+func mergeWithPrevious(segs []splitSeg) []splitSeg {
+	out := segs[:0]
+	prevMatch := false
+	for _, g := range segs {
+		if g.match && !prevMatch && len(out) > 0 {
+			out[len(out)-1].end = g.end
+		} else {
+			out = append(out, g)
+		}
+		prevMatch = g.match
+	}
+	return out
+}
+
+// mergeWithNext prepends each match to the segment after it, scanning from
+// the right: the mirror image of mergeWithPrevious.
+func mergeWithNext(segs []splitSeg) []splitSeg {
+	w := len(segs) // segs[w:] is the output so far, right-aligned
+	prevMatch := false
+	for i := len(segs) - 1; i >= 0; i-- {
+		g := segs[i]
+		if g.match && !prevMatch && w < len(segs) {
+			segs[w].start = g.start
+		} else {
+			w--
+			segs[w] = g
+		}
+		prevMatch = g.match
+	}
+	return segs[w:]
+}
+
+// mergeRuns joins neighbouring segments with the same match flag.
+func mergeRuns(segs []splitSeg) []splitSeg {
+	out := segs[:0]
+	prevMatch := false
+	for _, g := range segs {
+		if g.match == prevMatch && len(out) > 0 {
+			out[len(out)-1].end = g.end
+		} else {
+			out = append(out, g)
+		}
+		prevMatch = g.match
+	}
+	return out
 }
 
 type splitPre struct {

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 )
 
 // buildSequence builds the components of a tokenizer.json "Sequence"
@@ -22,4 +23,22 @@ func buildSequence[T comparable](kind string, raws []json.RawMessage, build func
 		}
 	}
 	return out, nil
+}
+
+// rawListType is []json.RawMessage, the type of a Sequence's list field.
+var rawListType = reflect.TypeFor[[]json.RawMessage]()
+
+// buildSequenceField builds the Sequence component raw from its list field
+// (e.g. "decoders") with buildSequence. The field is read through a struct
+// with that one tagged field, so it matches keys exactly as a struct literal
+// with the tag would (encoding/json's case-insensitive fallback included).
+func buildSequenceField[T comparable](raw json.RawMessage, kind, field string, build func(json.RawMessage) (T, error)) ([]T, error) {
+	typ := reflect.StructOf([]reflect.StructField{{
+		Name: "List", Type: rawListType, Tag: reflect.StructTag(`json:"` + field + `"`),
+	}})
+	v := reflect.New(typ)
+	if err := json.Unmarshal(raw, v.Interface()); err != nil {
+		return nil, fmt.Errorf("%s Sequence: %w", kind, err)
+	}
+	return buildSequence(kind, v.Elem().Field(0).Interface().([]json.RawMessage), build)
 }

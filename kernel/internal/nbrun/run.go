@@ -50,6 +50,35 @@ type Result struct {
 func Run(ctx context.Context, path string, opts Options) (Result, error) {
 	start := time.Now()
 	res := Result{Notebook: path}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return res, fmt.Errorf("run %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return res, fmt.Errorf("run %s: %w", path, err)
+	}
+	if _, err := ReadFile(abs); err != nil {
+		return res, fmt.Errorf("run: %w", err)
+	}
+	out, err := prepareOutput(abs, opts.OutDir)
+	if err != nil {
+		return res, fmt.Errorf("run %s: %w", path, err)
+	}
+	err = execute(ctx, opts, out, &res)
+	res.Duration = time.Since(start)
+	if err != nil {
+		return res, fmt.Errorf("run %s: %w", path, err)
+	}
+	if len(res.Problems) > 0 {
+		return res, fmt.Errorf("run %s: %w", path, cellsFailed(res.Problems))
+	}
+	return res, nil
+}
+
+// withDefaults fills in the defaults documented on Options, looking jupyter
+// up on PATH.
+func (opts Options) withDefaults() (Options, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
@@ -62,72 +91,85 @@ func Run(ctx context.Context, path string, opts Options) (Result, error) {
 	if opts.Jupyter == "" {
 		j, err := exec.LookPath("jupyter")
 		if err != nil {
-			return res, fmt.Errorf("run %s: jupyter not found (run `go run ./kernel install`): %w", path, err)
+			return opts, fmt.Errorf("jupyter not found (run `go run ./kernel install`): %w", err)
 		}
 		opts.Jupyter = j
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return res, fmt.Errorf("run %s: %w", path, err)
-	}
-	if _, err := ReadFile(abs); err != nil {
-		return res, fmt.Errorf("run: %w", err)
-	}
-	srcDir := filepath.Dir(abs)
-	outDir := opts.OutDir
+	return opts, nil
+}
+
+// runPaths are the files of one run: the source notebook (absolute), its
+// folder, the output folder, and the executed copy and HTML written there
+// under the notebook's base name.
+type runPaths struct {
+	notebook, srcDir, outDir string
+	base, executed, html     string
+}
+
+// prepareOutput resolves the output folder for the notebook at abs (outDir,
+// or "executed" beside the notebook when empty), refuses the notebook's own
+// folder, creates it and removes a previous run's files, so that a stale file
+// is never reported.
+func prepareOutput(abs, outDir string) (runPaths, error) {
+	p := runPaths{notebook: abs, srcDir: filepath.Dir(abs)}
 	if outDir == "" {
-		outDir = filepath.Join(srcDir, "executed")
+		outDir = filepath.Join(p.srcDir, "executed")
 	}
-	if outDir, err = filepath.Abs(outDir); err != nil {
-		return res, fmt.Errorf("run %s: %w", path, err)
+	var err error
+	if p.outDir, err = filepath.Abs(outDir); err != nil {
+		return p, err
 	}
-	if filepath.Clean(outDir) == filepath.Clean(srcDir) {
-		return res, fmt.Errorf("run %s: output folder %s is the notebook's own folder; pick another", path, outDir)
+	if filepath.Clean(p.outDir) == filepath.Clean(p.srcDir) {
+		return p, fmt.Errorf("output folder %s is the notebook's own folder; pick another", p.outDir)
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return res, fmt.Errorf("run %s: %w", path, err)
+	if err := os.MkdirAll(p.outDir, 0o755); err != nil {
+		return p, err
 	}
-	base := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
-	executed := filepath.Join(outDir, base+".ipynb")
-	html := filepath.Join(outDir, base+".html")
-	for _, p := range []string{executed, html} { // never report a stale file
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return res, fmt.Errorf("run %s: %w", path, err)
+	p.base = strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
+	p.executed = filepath.Join(p.outDir, p.base+".ipynb")
+	p.html = filepath.Join(p.outDir, p.base+".html")
+	for _, f := range []string{p.executed, p.html} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return p, err
 		}
 	}
+	return p, nil
+}
 
+// execute runs the notebook into the executed copy, records its failed cells
+// and summary in res, and renders the copy to HTML; res.Executed and res.HTML
+// are set once each file exists.
+func execute(ctx context.Context, opts Options, p runPaths, res *Result) error {
 	execArgs := []string{"nbconvert", "--to", "notebook", "--execute", "--allow-errors",
 		"--ExecutePreprocessor.kernel_name=" + opts.Kernel,
 		fmt.Sprintf("--ExecutePreprocessor.timeout=%d", int(opts.CellTimeout.Seconds())),
-		"--output-dir", outDir, "--output", base, abs}
-	if err := runJupyter(ctx, opts, srcDir, execArgs); err != nil {
-		res.Duration = time.Since(start)
-		return res, fmt.Errorf("run %s: %w", path, err)
+		"--output-dir", p.outDir, "--output", p.base, p.notebook}
+	if err := runJupyter(ctx, opts, p.srcDir, execArgs); err != nil {
+		return err
 	}
-	res.Executed = executed
-	nb, err := ReadFile(executed)
+	res.Executed = p.executed
+	nb, err := ReadFile(p.executed)
 	if err != nil {
-		res.Duration = time.Since(start)
-		return res, fmt.Errorf("run %s: executed copy: %w", path, err)
+		return fmt.Errorf("executed copy: %w", err)
 	}
 	res.Problems = nb.Problems()
 	res.Summary = nb.Summary()
+	htmlArgs := []string{"nbconvert", "--to", "html", "--output-dir", p.outDir, "--output", p.base, p.executed}
+	if err := runJupyter(ctx, opts, p.srcDir, htmlArgs); err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	res.HTML = p.html
+	return nil
+}
 
-	htmlArgs := []string{"nbconvert", "--to", "html", "--output-dir", outDir, "--output", base, executed}
-	if err := runJupyter(ctx, opts, srcDir, htmlArgs); err != nil {
-		res.Duration = time.Since(start)
-		return res, fmt.Errorf("run %s: html: %w", path, err)
+// cellsFailed is the error for failed cells: ErrCellsFailed, their count and
+// one line per cell.
+func cellsFailed(problems []Problem) error {
+	lines := make([]string, len(problems))
+	for i, p := range problems {
+		lines[i] = "  " + p.String()
 	}
-	res.HTML = html
-	res.Duration = time.Since(start)
-	if len(res.Problems) > 0 {
-		lines := make([]string, len(res.Problems))
-		for i, p := range res.Problems {
-			lines[i] = "  " + p.String()
-		}
-		return res, fmt.Errorf("run %s: %w (%d):\n%s", path, ErrCellsFailed, len(res.Problems), strings.Join(lines, "\n"))
-	}
-	return res, nil
+	return fmt.Errorf("%w (%d):\n%s", ErrCellsFailed, len(problems), strings.Join(lines, "\n"))
 }
 
 // runJupyter runs jupyter with args in dir, copying its output to opts.Log
