@@ -17,6 +17,7 @@ import (
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/gomlx/backends/default" // registers "go" and "xla"
+	"github.com/gosteer/gosteer/steerlib/internal/guard"
 )
 
 // EnvVar is the environment variable read when no backend is named explicitly.
@@ -57,11 +58,7 @@ func New(config string) (b compute.Backend, err error) {
 	default:
 		return nil, fmt.Errorf("backend %q: unknown backend %q (known: \"go\" for CPU, \"xla:/abs/path/pjrt_plugin.so\" for a GPU)", config, kind)
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
-		}
-	}()
+	defer guard.Recover(&err, fmt.Sprintf("backend %q", config))
 	b, err = compute.NewWithConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", config, err)

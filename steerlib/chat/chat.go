@@ -8,7 +8,9 @@
 // Rendered text already holds the special tokens the template writes (for
 // example bos_token for Llama 3 and Mistral-Nemo), so encode it without adding
 // special tokens (tokenizer.Encode(text, false)), as transformers'
-// apply_chat_template does.
+// apply_chat_template does. Encoder does all of it (template, fixed date
+// DefaultDate, tokenizer) for a one-turn prompt; every gosteer tool encodes
+// prompts through it.
 //
 // Known differences from Python Jinja (none affects the Qwen2.5, Qwen3,
 // Llama-3.2 and Mistral-Nemo templates on plain conversations): tojson sorts
@@ -26,6 +28,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/gosteer/gosteer/steerlib/internal/guard"
 	"github.com/nikolalohinski/gonja/v2"
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -159,11 +162,7 @@ func tokenString(raw json.RawMessage) (string, error) {
 // New parses a Jinja chat template. Blocks are trimmed as Hugging Face does
 // (trim_blocks and lstrip_blocks).
 func New(source string) (t *Template, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("parse chat template: %v", r)
-		}
-	}()
+	defer guard.Recover(&err, "parse chat template")
 	cfg := config.New()
 	cfg.TrimBlocks = true
 	cfg.LeftStripBlocks = true
@@ -185,11 +184,7 @@ func New(source string) (t *Template, err error) {
 
 // Render renders msgs with the template.
 func (t *Template) Render(msgs []Message, opts Options) (out string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("render chat template: %v", r)
-		}
-	}()
+	defer guard.Recover(&err, "render chat template")
 	date := opts.Date
 	if date.IsZero() {
 		date = time.Now()

@@ -37,6 +37,7 @@ import (
 	"strings"
 
 	"github.com/gosteer/gosteer/steerlib/ifeval/internal/pystr"
+	"github.com/gosteer/gosteer/steerlib/internal/guard"
 )
 
 // Record is one response to score against the instructions of its prompt.
@@ -69,7 +70,7 @@ type Result struct {
 // prompt is only used by instructions that need it. An unknown id or
 // malformed kwargs give an error.
 func Check(id string, kwargs map[string]any, prompt, response string) (ok bool, err error) {
-	defer recoverInto(id, &err)
+	defer guard.Recover(&err, id+": internal error") // no panic crosses the package boundary
 	c, err := newChecker(id, kwargs, prompt)
 	if err != nil {
 		return false, err
@@ -77,18 +78,10 @@ func Check(id string, kwargs map[string]any, prompt, response string) (ok bool, 
 	return strictVerdict(c, response)
 }
 
-// recoverInto turns a panic inside a checker into an error (no panic crosses
-// the package boundary).
-func recoverInto(id string, err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("%s: internal error: %v", id, r)
-	}
-}
-
 // CheckLoose returns the loose verdict of one instruction on a response (see
 // the package documentation).
 func CheckLoose(id string, kwargs map[string]any, prompt, response string) (ok bool, err error) {
-	defer recoverInto(id, &err)
+	defer guard.Recover(&err, id+": internal error") // no panic crosses the package boundary
 	c, err := newChecker(id, kwargs, prompt)
 	if err != nil {
 		return false, err
@@ -188,7 +181,7 @@ func Evaluate(rec Record) Result {
 }
 
 func evaluateOne(id string, kw map[string]any, prompt, response string, variants *[]string) (strict, loose bool, err error) {
-	defer recoverInto(id, &err)
+	defer guard.Recover(&err, id+": internal error") // no panic crosses the package boundary
 	c, err := newChecker(id, kw, prompt)
 	if err != nil {
 		return false, false, err

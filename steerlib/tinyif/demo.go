@@ -11,10 +11,10 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/gosteer/gosteer/steerlib/chat"
 	"github.com/gosteer/gosteer/steerlib/ifeval"
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
-	"github.com/gosteer/gosteer/steerlib/tokenizer"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
@@ -164,11 +164,10 @@ type DemoResult struct {
 	Seconds      float64             `json:"seconds"`
 }
 
-// demoRunner holds the loaded model and tokenizer.
+// demoRunner holds the loaded model and prompt encoder.
 type demoRunner struct {
 	m    *model.Model
-	tok  *tokenizer.Tokenizer
-	enc  vectors.Encoder
+	enc  *chat.Encoder
 	opts DemoOptions
 }
 
@@ -180,7 +179,7 @@ func (r *demoRunner) answers(prompts []string, ops []model.SteerOp) ([]string, e
 		end := min(len(prompts), start+r.opts.BatchSize)
 		rows := make([][]int, 0, end-start)
 		for _, p := range prompts[start:end] {
-			ids, err := r.enc(p)
+			ids, err := r.enc.Encode(p)
 			if err != nil {
 				return nil, err
 			}
@@ -191,7 +190,7 @@ func (r *demoRunner) answers(prompts []string, ops []model.SteerOp) ([]string, e
 			return nil, err
 		}
 		for _, ids := range res.Tokens {
-			text, err := r.tok.Decode(ids, true)
+			text, err := r.enc.Decode(ids)
 			if err != nil {
 				return nil, err
 			}
@@ -276,15 +275,11 @@ func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error)
 		return nil, fmt.Errorf("tinyif demo: %w", err)
 	}
 	defer m.Close()
-	tok, err := tokenizer.Load(dir)
+	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("tinyif demo: %w", err)
 	}
-	enc, err := vectors.LoadEncoder(dir, false, time.Time{})
-	if err != nil {
-		return nil, fmt.Errorf("tinyif demo: %w", err)
-	}
-	r := &demoRunner{m: m, tok: tok, enc: enc, opts: opts}
+	r := &demoRunner{m: m, enc: enc, opts: opts}
 	capture := vectors.ModelCapture(m)
 	res = &DemoResult{ModelDir: dir}
 
@@ -308,7 +303,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error)
 		for i, e := range train {
 			ps[i] = pairs.Pair{InstructionID: id, With: e.Prompt, Without: e.Request, Kwargs: e.Kwargs}
 		}
-		set, _, err := vectors.Compute(ctx, m, enc, ps, vectors.ComputeOptions{Method: vectors.MethodMeanDiff, BatchSize: 32, InstructionID: id})
+		set, err := vectors.Compute(ctx, m, enc.Encode, ps, vectors.ComputeOptions{Method: vectors.MethodMeanDiff, BatchSize: 32, InstructionID: id})
 		if err != nil {
 			return nil, fmt.Errorf("tinyif demo: %s: %w", id, err)
 		}
@@ -404,7 +399,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error)
 			ps := prompts(test, with)
 			rows := make([][]int, len(ps))
 			for i, p := range ps {
-				if rows[i], err = enc(p); err != nil {
+				if rows[i], err = enc.Encode(p); err != nil {
 					return nil, err
 				}
 			}

@@ -68,10 +68,10 @@ func (a *Accumulator) Add(with, without [][]float32) error {
 		if len(with[l]) != a.Hidden || len(without[l]) != a.Hidden {
 			return fmt.Errorf("accumulate: layer %d has width %d/%d, want %d", l, len(with[l]), len(without[l]), a.Hidden)
 		}
-		if err := checkFinite(with[l]); err != nil {
+		if err := CheckFinite(with[l]); err != nil {
 			return fmt.Errorf("accumulate: layer %d (with): %w", l, err)
 		}
-		if err := checkFinite(without[l]); err != nil {
+		if err := CheckFinite(without[l]); err != nil {
 			return fmt.Errorf("accumulate: layer %d (without): %w", l, err)
 		}
 	}
@@ -172,7 +172,7 @@ func (a *Accumulator) Vectors(method string) (*Set, error) {
 		return nil, errors.New("compute vectors: pca_diff needs at least 2 pairs")
 	}
 	s := &Set{ModelHint: a.ModelHint, Method: method, InstructionID: a.InstructionID, Hidden: a.Hidden,
-		NumLayers: a.NumLayers, NPairs: a.N, Best: -1}
+		NumLayers: a.NumLayers, NPairs: a.N, ChosenLayer: NoLayer}
 	n := float64(a.N)
 	D := a.Hidden
 	for l := range a.NumLayers {
@@ -205,7 +205,7 @@ func (a *Accumulator) Vectors(method string) (*Set, error) {
 		for i := range D {
 			u32[i] = float32(u[i])
 		}
-		s.Layers = append(s.Layers, Layer{Layer: l, U: u32, Norm: norm, ZBar: zw / n, MeanProjWithout: zo / n, Coef: math.NaN()})
+		s.Layers = append(s.Layers, Direction{Layer: l, U: u32, Norm: norm, ZBar: zw / n, MeanProjWithout: zo / n, Coef: math.NaN()})
 	}
 	return s, nil
 }

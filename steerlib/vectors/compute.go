@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
+	"github.com/gosteer/gosteer/steerlib/progress"
 )
 
 // ComputeOptions configures Compute.
@@ -16,23 +17,24 @@ type ComputeOptions struct {
 	BatchSize int
 	// InstructionID selects the pairs of one instruction (see ExtractOptions).
 	InstructionID string
-	// Progress receives progress (nil: none). Use AutoProgress(os.Stderr)
-	// for a bar in a terminal or a GoNB notebook.
-	Progress Progress
+	// Progress receives progress in pairs (nil: none), e.g.
+	// progress.Terminal(os.Stderr), or gonbplot.Progress() in a notebook.
+	Progress progress.Reporter
 	// ModelHint is recorded in the set (e.g. the config's model_type).
 	ModelHint string
 }
 
 // Compute extracts the directions of one instruction from in-memory pairs on
-// a model with enc (see LoadEncoder) and returns the vector set and the
-// accumulator (keep it to add more pairs later; see Accumulator.Save).
-func Compute(ctx context.Context, m *model.Model, enc Encoder, ps []pairs.Pair, opts ComputeOptions) (*Set, *Accumulator, error) {
+// a model, encoding prompts with enc (e.g. the Encode method of a
+// chat.Encoder), and returns the vector set. To keep the running sums (to add
+// pairs later, or resume), use Extract with an Accumulator instead.
+func Compute(ctx context.Context, m *model.Model, enc Encoder, ps []pairs.Pair, opts ComputeOptions) (*Set, error) {
 	method := opts.Method
 	if method == "" {
 		method = MethodMeanDiff
 	}
 	if method != MethodMeanDiff && method != MethodPCADiff {
-		return nil, nil, fmt.Errorf("compute vectors: unknown method %q", method)
+		return nil, fmt.Errorf("compute vectors: unknown method %q", method)
 	}
 	acc := NewAccumulator(m.Config.NumLayers, m.Config.HiddenSize, method == MethodPCADiff)
 	acc.ModelHint = opts.ModelHint
@@ -44,11 +46,11 @@ func Compute(ctx context.Context, m *model.Model, enc Encoder, ps []pairs.Pair, 
 		BatchSize: opts.BatchSize, InstructionID: opts.InstructionID, Progress: opts.Progress, Total: total,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("compute vectors: %w", err)
+		return nil, fmt.Errorf("compute vectors: %w", err)
 	}
 	s, err := acc.Vectors(method)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return s, acc, nil
+	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
+	"github.com/gosteer/gosteer/steerlib/progress"
 )
 
 // PairSource yields pairs one at a time and io.EOF after the last;
@@ -33,7 +34,7 @@ func (s *SliceSource) Next() (pairs.Pair, error) {
 
 // Encoder turns a prompt (the user message) into the token ids the model
 // reads: normally the chat template with add_generation_prompt=true, then the
-// tokenizer (see ChatEncoder).
+// tokenizer (the Encode method of a chat.Encoder).
 type Encoder func(prompt string) ([]int, error)
 
 // CaptureFunc runs the model over token rows of different lengths and returns,
@@ -75,7 +76,7 @@ type ExtractOptions struct {
 	// pairs must share one instruction id.
 	InstructionID string
 	// Progress receives progress in pairs (nil: none); Total sizes it.
-	Progress Progress
+	Progress progress.Reporter
 	Total    int
 	// StatePath, when set, receives the accumulator state every
 	// CheckpointEvery batches (default 16) and at the end, so an
@@ -102,50 +103,18 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 	if every <= 0 {
 		every = 16
 	}
-	prog := opts.Progress
-	if prog == nil {
-		prog = NoProgress{}
-	}
-	id := opts.InstructionID
-	if id == "" {
-		id = acc.InstructionID
-	}
-	// next returns the next pair of the chosen instruction.
-	next := func() (pairs.Pair, error) {
-		for {
-			p, err := src.Next()
-			if err != nil {
-				return p, err
-			}
-			if id == "" {
-				id = p.InstructionID
-			}
-			if p.InstructionID == id {
-				return p, nil
-			}
-			if opts.InstructionID == "" {
-				return p, fmt.Errorf("pairs of several instructions (%q, %q): a vector is computed for one instruction; choose one", id, p.InstructionID)
-			}
-		}
+	prog := progress.Or(opts.Progress)
+	in := &instructionFilter{src: src, id: opts.InstructionID, fixed: opts.InstructionID != ""}
+	if in.id == "" {
+		in.id = acc.InstructionID
 	}
 	if opts.Resume && acc.N > 0 {
-		var fp [32]byte
-		for i := 0; i < acc.N; i++ {
-			p, err := next()
-			if err == io.EOF {
-				return fmt.Errorf("resume: the state holds %d pairs but the source has only %d", acc.N, i)
-			}
-			if err != nil {
-				return fmt.Errorf("resume: %w", err)
-			}
-			fp = chainFingerprint(fp, p.With, p.Without)
-		}
-		if fp != acc.Fingerprint {
-			return fmt.Errorf("resume: the first %d pairs of the source differ from those in the state (another dataset?)", acc.N)
+		if err := skipSeen(in, acc); err != nil {
+			return fmt.Errorf("resume: %w", err)
 		}
 	}
 	if acc.InstructionID == "" {
-		acc.InstructionID = id
+		acc.InstructionID = in.id
 	}
 	save := func() error {
 		if opts.StatePath == "" {
@@ -153,29 +122,18 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 		}
 		return acc.Save(opts.StatePath)
 	}
-	prog.Start("pairs", opts.Total)
-	prog.Set(acc.N)
+	progress.StartAt(prog, "pairs", opts.Total, acc.N)
 	defer prog.Finish()
 	batch := make([]pairs.Pair, 0, bs)
-	nb := 0
-	for done := false; !done; {
+	for nb, done := 0, false; !done; {
 		if err := ctx.Err(); err != nil {
 			if serr := save(); serr != nil {
 				return errors.Join(err, serr)
 			}
 			return err
 		}
-		batch = batch[:0]
-		for len(batch) < bs {
-			p, err := next()
-			if err == io.EOF {
-				done = true
-				break
-			}
-			if err != nil {
-				return err
-			}
-			batch = append(batch, p)
+		if batch, done, err = readBatch(in, batch[:0]); err != nil {
+			return err
 		}
 		if len(batch) == 0 {
 			break
@@ -184,7 +142,7 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 			return fmt.Errorf("pairs %d..%d: %w", acc.N+1, acc.N+len(batch), err)
 		}
 		if acc.InstructionID == "" {
-			acc.InstructionID = id
+			acc.InstructionID = in.id
 		}
 		prog.Set(acc.N)
 		if nb++; nb%every == 0 {
@@ -194,6 +152,70 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 		}
 	}
 	return save()
+}
+
+// instructionFilter yields the pairs of one instruction from src: id when
+// fixed, else the instruction of the first pair, and then every pair of
+// another instruction is an error.
+type instructionFilter struct {
+	src   PairSource
+	id    string
+	fixed bool
+}
+
+// Next implements PairSource.
+func (f *instructionFilter) Next() (pairs.Pair, error) {
+	for {
+		p, err := f.src.Next()
+		if err != nil {
+			return p, err
+		}
+		if f.id == "" {
+			f.id = p.InstructionID
+		}
+		if p.InstructionID == f.id {
+			return p, nil
+		}
+		if !f.fixed {
+			return p, fmt.Errorf("pairs of several instructions (%q, %q): a vector is computed for one instruction; choose one", f.id, p.InstructionID)
+		}
+	}
+}
+
+// skipSeen consumes the acc.N pairs acc already holds, checking that they are
+// the same pairs (same fingerprint).
+func skipSeen(src PairSource, acc *Accumulator) error {
+	var fp [32]byte
+	for i := 0; i < acc.N; i++ {
+		p, err := src.Next()
+		if err == io.EOF {
+			return fmt.Errorf("the state holds %d pairs but the source has only %d", acc.N, i)
+		}
+		if err != nil {
+			return err
+		}
+		fp = chainFingerprint(fp, p.With, p.Without)
+	}
+	if fp != acc.Fingerprint {
+		return fmt.Errorf("the first %d pairs of the source differ from those in the state (another dataset?)", acc.N)
+	}
+	return nil
+}
+
+// readBatch appends pairs from src to batch up to its capacity; done
+// reports the end of src.
+func readBatch(src PairSource, batch []pairs.Pair) (_ []pairs.Pair, done bool, err error) {
+	for len(batch) < cap(batch) {
+		p, err := src.Next()
+		if err == io.EOF {
+			return batch, true, nil
+		}
+		if err != nil {
+			return batch, false, err
+		}
+		batch = append(batch, p)
+	}
+	return batch, false, nil
 }
 
 // addBatch encodes and captures one batch and adds it to acc.

@@ -1,7 +1,6 @@
 package vectors
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gosteer/gosteer/steerlib/pairs"
 )
@@ -223,36 +221,5 @@ func TestExtractInstructionsAndErrors(t *testing.T) {
 	saved, err := LoadAccumulator(state)
 	if err != nil || saved.N != 4 {
 		t.Fatalf("state after cancel: %v, N=%d", err, saved.N)
-	}
-}
-
-func TestProgressRendering(t *testing.T) {
-	now := time.Unix(1000, 0)
-	clock := func() time.Time { return now }
-	var buf bytes.Buffer
-	tp := NewTerminalProgress(&buf) // a bytes.Buffer is not a terminal: periodic lines
-	tp.st.now = clock
-	tp.Start("pairs", 100)
-	now = now.Add(time.Second)
-	tp.Set(10) // within Interval: no line
-	now = now.Add(10 * time.Second)
-	tp.Set(50)
-	tp.Finish()
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "pairs 0/100") || !strings.Contains(lines[1], "50/100  50%") || !strings.Contains(lines[1], "ETA 11s") {
-		t.Fatalf("terminal lines:\n%s", buf.String())
-	}
-	var last string
-	hp := NewHTMLProgress(func(h string) { last = h })
-	hp.st.now = clock
-	hp.Start("<pairs>", 8)
-	now = now.Add(time.Second)
-	hp.Set(4)
-	if !strings.Contains(last, `value="4" max="8"`) || !strings.Contains(last, "&lt;pairs&gt;") {
-		t.Fatalf("html: %s", last)
-	}
-	hp.Start("n", 0)
-	if !strings.Contains(last, `value="0" max="1"`) {
-		t.Fatalf("html with unknown total: %s", last)
 	}
 }

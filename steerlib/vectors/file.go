@@ -3,11 +3,13 @@ package vectors
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 )
@@ -30,7 +32,9 @@ import (
 // FormatTag is the value of the gosteer.format metadata key of native files.
 const FormatTag = "vectors/1"
 
-const directionPrefix = "direction."
+// DirectionPrefix starts the name of the tensor holding a layer's direction
+// ("direction.<l>"), in native files and in GGUF control vectors alike.
+const DirectionPrefix = "direction."
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
@@ -45,8 +49,8 @@ func (s *Set) Metadata() map[string]string {
 		"num_layers":     strconv.Itoa(s.NumLayers),
 		"n_pairs":        strconv.Itoa(s.NPairs),
 	}
-	if s.Best >= 0 {
-		md["layer"] = strconv.Itoa(s.Best)
+	if s.ChosenLayer != NoLayer {
+		md["layer"] = strconv.Itoa(s.ChosenLayer)
 	}
 	for _, l := range s.Layers {
 		put := func(k string, v float64) {
@@ -69,7 +73,7 @@ func (s *Set) Save(path string) error {
 	}
 	ts := make([]safetensors.Tensor, len(s.Layers))
 	for i, l := range s.Layers {
-		ts[i] = safetensors.F32(fmt.Sprintf("%s%d", directionPrefix, l.Layer), []int{s.Hidden}, l.U)
+		ts[i] = safetensors.F32(fmt.Sprintf("%s%d", DirectionPrefix, l.Layer), []int{s.Hidden}, l.U)
 	}
 	if err := safetensors.Write(path, ts, s.Metadata()); err != nil {
 		return fmt.Errorf("save vectors: %w", err)
@@ -77,18 +81,47 @@ func (s *Set) Save(path string) error {
 	return nil
 }
 
-// Load reads a vector file: a native safetensors file, or a GGUF control
-// vector (recognized by its magic bytes; see ImportGGUF).
+// format is a foreign vector file format registered with RegisterFormat.
+type format struct {
+	name, magic string
+	load        func(path string) (*Set, error)
+}
+
+var (
+	formatsMu sync.Mutex
+	formats   []format
+)
+
+// RegisterFormat makes Load (and steering specs) read files that start with
+// magic through load. Packages for foreign formats register themselves in
+// their init, as image formats do with package image: importing
+// steerlib/controlvec makes Load read GGUF control vectors.
+func RegisterFormat(name, magic string, load func(path string) (*Set, error)) {
+	formatsMu.Lock()
+	defer formatsMu.Unlock()
+	formats = append(formats, format{name, magic, load})
+}
+
+// Load reads a vector file: a native safetensors file, or a file of a
+// format registered with RegisterFormat (recognized by its magic bytes).
 func Load(path string) (*Set, error) {
-	head := make([]byte, 4)
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load vectors: %w", err)
 	}
-	_, rerr := f.Read(head)
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
 	f.Close()
-	if rerr == nil && bytes.Equal(head, []byte("GGUF")) {
-		return ImportGGUF(path)
+	formatsMu.Lock()
+	fs := formats
+	formatsMu.Unlock()
+	for _, ft := range fs {
+		if bytes.HasPrefix(head[:n], []byte(ft.magic)) {
+			return ft.load(path)
+		}
+	}
+	if bytes.HasPrefix(head[:n], []byte("GGUF")) {
+		return nil, fmt.Errorf("load vectors %s: a GGUF file; import steerlib/controlvec to read GGUF control vectors", path)
 	}
 	st, err := safetensors.Open(path)
 	if err != nil {
@@ -102,8 +135,9 @@ func Load(path string) (*Set, error) {
 	return s, nil
 }
 
-// parseLayerName returns l for "<prefix><l>" with l a non-negative decimal.
-func parseLayerName(name, prefix string) (int, bool) {
+// ParseLayerName returns l for "<prefix><l>" with l a non-negative decimal
+// without leading zeros (e.g. "direction.12").
+func ParseLayerName(name, prefix string) (int, bool) {
 	if !strings.HasPrefix(name, prefix) {
 		return 0, false
 	}
@@ -118,7 +152,7 @@ func parseLayerName(name, prefix string) (int, bool) {
 func fromSafetensors(st *safetensors.File) (*Set, error) {
 	dirs := map[int][]float32{}
 	for _, name := range st.Names() {
-		l, ok := parseLayerName(name, directionPrefix)
+		l, ok := ParseLayerName(name, DirectionPrefix)
 		if !ok {
 			return nil, fmt.Errorf("unexpected tensor %q (a vector file holds only direction.<layer> tensors)", name)
 		}
@@ -132,12 +166,13 @@ func fromSafetensors(st *safetensors.File) (*Set, error) {
 		}
 		dirs[l] = append([]float32(nil), u...) // detach from the mapping
 	}
-	return buildSet(st.Metadata(), dirs)
+	return FromMetadata(st.Metadata(), dirs)
 }
 
-// buildSet assembles and validates a Set from native metadata and directions.
-func buildSet(md map[string]string, dirs map[int][]float32) (*Set, error) {
-	s := &Set{Best: -1, Method: MethodMeanDiff}
+// FromMetadata assembles and validates a Set from native metadata (see
+// Set.Metadata) and the direction of each layer.
+func FromMetadata(md map[string]string, dirs map[int][]float32) (*Set, error) {
+	s := &Set{ChosenLayer: NoLayer, Method: MethodMeanDiff}
 	var err error
 	mdInt := func(k string, dst *int) {
 		if v, ok := md[k]; ok && err == nil {
@@ -154,7 +189,7 @@ func buildSet(md map[string]string, dirs map[int][]float32) (*Set, error) {
 	mdInt("hidden_size", &s.Hidden)
 	mdInt("num_layers", &s.NumLayers)
 	mdInt("n_pairs", &s.NPairs)
-	mdInt("layer", &s.Best)
+	mdInt("layer", &s.ChosenLayer)
 	if err != nil {
 		return nil, err
 	}
@@ -163,9 +198,9 @@ func buildSet(md map[string]string, dirs map[int][]float32) (*Set, error) {
 			s.Hidden = len(u)
 		}
 		if len(u) != s.Hidden {
-			return nil, fmt.Errorf("%s%d: length %d, hidden size is %d", directionPrefix, l, len(u), s.Hidden)
+			return nil, fmt.Errorf("%s%d: length %d, hidden size is %d", DirectionPrefix, l, len(u), s.Hidden)
 		}
-		ly := Layer{Layer: l, U: u, Norm: math.NaN(), ZBar: math.NaN(), MeanProjWithout: math.NaN(), Coef: math.NaN()}
+		ly := Direction{Layer: l, U: u, Norm: math.NaN(), ZBar: math.NaN(), MeanProjWithout: math.NaN(), Coef: math.NaN()}
 		for k, dst := range map[string]*float64{"zbar": &ly.ZBar, "mean_proj_without": &ly.MeanProjWithout, "norm": &ly.Norm, "coef": &ly.Coef} {
 			key := fmt.Sprintf("%s.%d", k, l)
 			if v, ok := md[key]; ok {

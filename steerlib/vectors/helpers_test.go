@@ -27,9 +27,9 @@ func randUnit(r *rand.Rand, d int) []float32 {
 func testSet(layers []int, d int, seed uint64) *Set {
 	r := rand.New(rand.NewPCG(seed, 7))
 	s := &Set{ModelHint: "llama", Method: MethodMeanDiff, InstructionID: "change_case:english_lowercase",
-		Hidden: d, NumLayers: 6, NPairs: 37, Best: layers[len(layers)/2]}
+		Hidden: d, NumLayers: 6, NPairs: 37, ChosenLayer: layers[len(layers)/2]}
 	for _, l := range layers {
-		s.Layers = append(s.Layers, Layer{Layer: l, U: randUnit(r, d), Norm: 1 + r.Float64(),
+		s.Layers = append(s.Layers, Direction{Layer: l, U: randUnit(r, d), Norm: 1 + r.Float64(),
 			ZBar: 3*r.Float64() - 1, MeanProjWithout: r.Float64() - 2, Coef: math.NaN()})
 	}
 	return s
@@ -43,7 +43,7 @@ func sameFloat(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNa
 func equalSets(t *testing.T, got, want *Set) {
 	t.Helper()
 	if got.ModelHint != want.ModelHint || got.Method != want.Method || got.InstructionID != want.InstructionID ||
-		got.Hidden != want.Hidden || got.NumLayers != want.NumLayers || got.NPairs != want.NPairs || got.Best != want.Best {
+		got.Hidden != want.Hidden || got.NumLayers != want.NumLayers || got.NPairs != want.NPairs || got.ChosenLayer != want.ChosenLayer {
 		t.Fatalf("header differs:\n got %+v\nwant %+v", *got, *want)
 	}
 	if len(got.Layers) != len(want.Layers) {

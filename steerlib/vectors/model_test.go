@@ -58,12 +58,12 @@ func TestVectorsOnFixtureModel(t *testing.T) {
 			// Compute (the notebook entry point) filters one instruction out of
 			// a mixed list and gives the same vectors as Extract.
 			mixed := append(testPairs(3, "punctuation:no_comma"), ps...)
-			viaCompute, cacc, err := Compute(context.Background(), m, enc, mixed, ComputeOptions{BatchSize: 2, InstructionID: ps[0].InstructionID, ModelHint: arch})
+			viaCompute, err := Compute(context.Background(), m, enc, mixed, ComputeOptions{BatchSize: 2, InstructionID: ps[0].InstructionID, ModelHint: arch})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cacc.N != len(ps) || viaCompute.InstructionID != ps[0].InstructionID {
-				t.Fatalf("Compute used %d pairs of %q", cacc.N, viaCompute.InstructionID)
+			if viaCompute.NPairs != len(ps) || viaCompute.InstructionID != ps[0].InstructionID {
+				t.Fatalf("Compute used %d pairs of %q", viaCompute.NPairs, viaCompute.InstructionID)
 			}
 			viaExtract, _ := acc.Vectors(MethodMeanDiff)
 			equalSets(t, viaCompute, viaExtract)

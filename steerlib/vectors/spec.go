@@ -18,7 +18,8 @@ import (
 //	FILE@L:clamp        Z = the file's z̄ for layer L
 //	FILE@L:ablate       x ← x − (x·u)·u
 //
-// FILE is a native vector file or a GGUF control vector. "@L" may be left out
+// FILE is a native vector file or a GGUF control vector (when
+// steerlib/controlvec is imported; see RegisterFormat). "@L" may be left out
 // to use the file's layer of choice. A suffix ":prompt" or ":generated"
 // restricts the operator to the prompt tokens or to the generated tokens
 // (default ":all", every position).
@@ -27,8 +28,9 @@ import (
 // order (the forward pass); several operators on the same layer apply in the
 // order they are given (which matters for clamp).
 
-// SteerSpec is a parsed steering spec, before its vector file is read.
-type SteerSpec struct {
+// Spec is a parsed steering spec, before its vector file is read (see
+// LoadSpecs for specs to operators in one call).
+type Spec struct {
 	// File is the vector file path.
 	File string
 	// Layer is the 0-based block, or -1 for the file's layer of choice.
@@ -43,7 +45,7 @@ type SteerSpec struct {
 }
 
 // String renders the spec in the syntax ParseSpec reads.
-func (sp SteerSpec) String() string {
+func (sp Spec) String() string {
 	var b strings.Builder
 	b.WriteString(sp.File)
 	if sp.Layer >= 0 {
@@ -60,11 +62,11 @@ func (sp SteerSpec) String() string {
 }
 
 // ParseSpec parses the syntax of a steering spec without reading the file.
-func ParseSpec(spec string) (SteerSpec, error) {
-	bad := func(format string, args ...any) (SteerSpec, error) {
-		return SteerSpec{}, fmt.Errorf("steer spec %q: %s (want FILE@LAYER:add=C, FILE@LAYER:clamp[=Z] or FILE@LAYER:ablate, optionally followed by :prompt or :generated)", spec, fmt.Sprintf(format, args...))
+func ParseSpec(spec string) (Spec, error) {
+	bad := func(format string, args ...any) (Spec, error) {
+		return Spec{}, fmt.Errorf("steer spec %q: %s (want FILE@LAYER:add=C, FILE@LAYER:clamp[=Z] or FILE@LAYER:ablate, optionally followed by :prompt or :generated)", spec, fmt.Sprintf(format, args...))
 	}
-	sp := SteerSpec{Layer: -1, Positions: model.SteerAll}
+	sp := Spec{Layer: -1, Positions: model.SteerAll}
 	rest := spec
 	// Optional trailing positions.
 	for _, p := range []model.Positions{model.SteerAll, model.SteerPrompt, model.SteerGenerated} {
@@ -122,13 +124,13 @@ func ParseSpec(spec string) (SteerSpec, error) {
 }
 
 // Op returns the steering operator of spec applied with the directions of s.
-func (s *Set) Op(sp SteerSpec) (model.SteerOp, error) {
+func (s *Set) Op(sp Spec) (model.SteerOp, error) {
 	l := sp.Layer
 	if l < 0 {
-		if s.Best < 0 {
+		if s.ChosenLayer == NoLayer {
 			return model.SteerOp{}, fmt.Errorf("no layer given and the vector file has no layer of choice (layers %s)", layerRange(s))
 		}
-		l = s.Best
+		l = s.ChosenLayer
 	}
 	ly, ok := s.Get(l)
 	if !ok {
@@ -164,21 +166,12 @@ func layerRange(s *Set) string {
 	return fmt.Sprint(ids)
 }
 
-// ParseSteerSpec parses a steering spec and reads its vector file, returning
-// the operator. It checks the file (dimensions, NaN/Inf, unit directions) and
-// that the layer is held; CheckOps checks the result against a model.
-func ParseSteerSpec(spec string) (model.SteerOp, error) {
-	ops, err := ParseSteerSpecs([]string{spec}, 0, 0)
-	if err != nil {
-		return model.SteerOp{}, err
-	}
-	return ops[0], nil
-}
-
-// ParseSteerSpecs parses several specs (files read once each) and, when
-// hidden and numLayers are positive, checks the operators against the model
-// with CheckOps. The operators keep the order of specs.
-func ParseSteerSpecs(specs []string, hidden, numLayers int) ([]model.SteerOp, error) {
+// LoadSpecs parses steering specs, reads their vector files (each once) and
+// returns the operators in the order of specs. It checks the files
+// (dimensions, NaN/Inf, unit directions) and that each layer is held; when
+// hidden and numLayers are positive it also checks the operators against
+// the model with CheckOps. ParseSpec is the syntax alone.
+func LoadSpecs(specs []string, hidden, numLayers int) ([]model.SteerOp, error) {
 	cache := map[string]*Set{}
 	ops := make([]model.SteerOp, 0, len(specs))
 	for _, spec := range specs {
@@ -221,7 +214,7 @@ func CheckOps(ops []model.SteerOp, hidden, numLayers int) error {
 		if hidden > 0 && len(op.U) != hidden {
 			return fmt.Errorf("steer op %d (%s at layer %d): dimension mismatch: direction has %d values, the model's hidden size is %d", i, op.Kind, op.Layer, len(op.U), hidden)
 		}
-		if err := checkFinite(op.U); err != nil {
+		if err := CheckFinite(op.U); err != nil {
 			return fmt.Errorf("steer op %d (%s at layer %d): %w", i, op.Kind, op.Layer, err)
 		}
 		if math.IsNaN(float64(op.C)) || math.IsInf(float64(op.C), 0) {
@@ -233,20 +226,20 @@ func CheckOps(ops []model.SteerOp, hidden, numLayers int) error {
 
 // Add returns the operator x ← x + c·u at layer l.
 func (s *Set) Add(l int, c float64) (model.SteerOp, error) {
-	return s.Op(SteerSpec{Layer: l, Kind: model.OpAdd, Value: c, HasValue: true})
+	return s.Op(Spec{Layer: l, Kind: model.OpAdd, Value: c, HasValue: true})
 }
 
 // Clamp returns the operator x ← x + (z̄ − x·u)·u at layer l with the file's z̄.
 func (s *Set) Clamp(l int) (model.SteerOp, error) {
-	return s.Op(SteerSpec{Layer: l, Kind: model.OpClamp})
+	return s.Op(Spec{Layer: l, Kind: model.OpClamp})
 }
 
 // ClampTo is Clamp with an explicit target z.
 func (s *Set) ClampTo(l int, z float64) (model.SteerOp, error) {
-	return s.Op(SteerSpec{Layer: l, Kind: model.OpClamp, Value: z, HasValue: true})
+	return s.Op(Spec{Layer: l, Kind: model.OpClamp, Value: z, HasValue: true})
 }
 
 // Ablate returns the operator x ← x − (x·u)·u at layer l.
 func (s *Set) Ablate(l int) (model.SteerOp, error) {
-	return s.Op(SteerSpec{Layer: l, Kind: model.OpAblate})
+	return s.Op(Spec{Layer: l, Kind: model.OpAblate})
 }

@@ -13,29 +13,29 @@ import (
 func TestParseSpec(t *testing.T) {
 	cases := []struct {
 		in   string
-		want SteerSpec
+		want Spec
 		err  string
 	}{
-		{"v.safetensors@3:add=4", SteerSpec{File: "v.safetensors", Layer: 3, Kind: model.OpAdd, Value: 4, HasValue: true}, ""},
-		{"dir/a@b.st@12:add=-2.5e-1", SteerSpec{File: "dir/a@b.st", Layer: 12, Kind: model.OpAdd, Value: -0.25, HasValue: true}, ""},
-		{"v@2:clamp", SteerSpec{File: "v", Layer: 2, Kind: model.OpClamp}, ""},
-		{"v@2:clamp=3", SteerSpec{File: "v", Layer: 2, Kind: model.OpClamp, Value: 3, HasValue: true}, ""},
-		{"v@0:ablate", SteerSpec{File: "v", Layer: 0, Kind: model.OpAblate}, ""},
-		{"v:clamp", SteerSpec{File: "v", Layer: -1, Kind: model.OpClamp}, ""},
-		{"C:/x/v@1:add=1:prompt", SteerSpec{File: "C:/x/v", Layer: 1, Kind: model.OpAdd, Value: 1, HasValue: true, Positions: model.SteerPrompt}, ""},
-		{"v@1:ablate:generated", SteerSpec{File: "v", Layer: 1, Kind: model.OpAblate, Positions: model.SteerGenerated}, ""},
-		{"v@1:add=2:all", SteerSpec{File: "v", Layer: 1, Kind: model.OpAdd, Value: 2, HasValue: true}, ""},
-		{"v@1", SteerSpec{}, "no operator"},
-		{"v", SteerSpec{}, "no operator"},
-		{"v@1:scale=2", SteerSpec{}, "unknown operator \"scale\""},
-		{"v@1:add=x", SteerSpec{}, "not a number"},
-		{"v@1:add=NaN", SteerSpec{}, "not a finite"},
-		{"v@1:clamp=Inf", SteerSpec{}, "not a finite"},
-		{"v@1:add=1e39", SteerSpec{}, "not a finite float32"},
-		{"v@1:ablate=2", SteerSpec{}, "ablate takes no value"},
-		{"v@x:add=1", SteerSpec{}, "layer \"x\""},
-		{"v@-1:add=1", SteerSpec{}, "negative"},
-		{"@1:add=1", SteerSpec{}, "no file"},
+		{"v.safetensors@3:add=4", Spec{File: "v.safetensors", Layer: 3, Kind: model.OpAdd, Value: 4, HasValue: true}, ""},
+		{"dir/a@b.st@12:add=-2.5e-1", Spec{File: "dir/a@b.st", Layer: 12, Kind: model.OpAdd, Value: -0.25, HasValue: true}, ""},
+		{"v@2:clamp", Spec{File: "v", Layer: 2, Kind: model.OpClamp}, ""},
+		{"v@2:clamp=3", Spec{File: "v", Layer: 2, Kind: model.OpClamp, Value: 3, HasValue: true}, ""},
+		{"v@0:ablate", Spec{File: "v", Layer: 0, Kind: model.OpAblate}, ""},
+		{"v:clamp", Spec{File: "v", Layer: -1, Kind: model.OpClamp}, ""},
+		{"C:/x/v@1:add=1:prompt", Spec{File: "C:/x/v", Layer: 1, Kind: model.OpAdd, Value: 1, HasValue: true, Positions: model.SteerPrompt}, ""},
+		{"v@1:ablate:generated", Spec{File: "v", Layer: 1, Kind: model.OpAblate, Positions: model.SteerGenerated}, ""},
+		{"v@1:add=2:all", Spec{File: "v", Layer: 1, Kind: model.OpAdd, Value: 2, HasValue: true}, ""},
+		{"v@1", Spec{}, "no operator"},
+		{"v", Spec{}, "no operator"},
+		{"v@1:scale=2", Spec{}, "unknown operator \"scale\""},
+		{"v@1:add=x", Spec{}, "not a number"},
+		{"v@1:add=NaN", Spec{}, "not a finite"},
+		{"v@1:clamp=Inf", Spec{}, "not a finite"},
+		{"v@1:add=1e39", Spec{}, "not a finite float32"},
+		{"v@1:ablate=2", Spec{}, "ablate takes no value"},
+		{"v@x:add=1", Spec{}, "layer \"x\""},
+		{"v@-1:add=1", Spec{}, "negative"},
+		{"@1:add=1", Spec{}, "no file"},
 	}
 	for _, c := range cases {
 		got, err := ParseSpec(c.in)
@@ -57,21 +57,21 @@ func TestParseSpec(t *testing.T) {
 	}
 }
 
-func TestParseSteerSpecs(t *testing.T) {
+func TestLoadSpecs(t *testing.T) {
 	dir := t.TempDir()
 	s := testSet([]int{0, 1, 2, 3}, 16, 9)
-	s.Best = 2
+	s.ChosenLayer = 2
 	path := filepath.Join(dir, "v.safetensors")
 	if err := s.Save(path); err != nil {
 		t.Fatal(err)
 	}
 	other := testSet([]int{1}, 16, 10)
-	other.Best = -1
+	other.ChosenLayer = NoLayer
 	opath := filepath.Join(dir, "o.safetensors")
 	if err := other.Save(opath); err != nil {
 		t.Fatal(err)
 	}
-	ops, err := ParseSteerSpecs([]string{path + "@1:add=4", path + "@3:clamp", path + ":ablate:prompt", opath + "@1:clamp=-2:generated", path + "@1:clamp=3"}, 16, 4)
+	ops, err := LoadSpecs([]string{path + "@1:add=4", path + "@3:clamp", path + ":ablate:prompt", opath + "@1:clamp=-2:generated", path + "@1:clamp=3"}, 16, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,17 +123,17 @@ func TestParseSteerSpecs(t *testing.T) {
 		{path + "@1:bogus", 16, 4, "unknown operator"},
 	}
 	for _, c := range errCases {
-		_, err := ParseSteerSpecs([]string{c.spec}, c.hidden, c.nl)
+		_, err := LoadSpecs([]string{c.spec}, c.hidden, c.nl)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("ParseSteerSpecs(%q) err = %v, want containing %q", c.spec, err, c.want)
+			t.Errorf("LoadSpecs(%q) err = %v, want containing %q", c.spec, err, c.want)
 		}
 	}
-	// ParseSteerSpec does no model checks but still checks the file.
-	if _, err := ParseSteerSpec(path + "@3:add=1"); err != nil {
-		t.Errorf("ParseSteerSpec: %v", err)
+	// Without a model size LoadSpecs does no model checks but still checks the file.
+	if _, err := LoadSpecs([]string{path + "@3:add=1"}, 0, 0); err != nil {
+		t.Errorf("LoadSpecs: %v", err)
 	}
-	if _, err := ParseSteerSpec(nanPath + "@1:add=1"); err == nil {
-		t.Error("ParseSteerSpec of a NaN file: no error")
+	if _, err := LoadSpecs([]string{nanPath + "@1:add=1"}, 0, 0); err == nil {
+		t.Error("LoadSpecs of a NaN file: no error")
 	}
 	if err := CheckOps([]model.SteerOp{{Layer: 0, U: make([]float32, 4), C: float32(math.Inf(1))}}, 4, 2); err == nil || !strings.Contains(err.Error(), "coefficient") {
 		t.Errorf("CheckOps infinite C: %v", err)

@@ -24,8 +24,10 @@
 //	clamp:  x ← x + (z̄ − x·u)·u    (the paper's adaptive coefficient)
 //	ablate: x ← x − (x·u)·u
 //
-// Vector sets are stored as safetensors (see Save) and can be exported to and
-// imported from GGUF control vectors (llama.cpp, repeng; see ExportGGUF).
+// Vector sets are stored as safetensors (see Save); steerlib/controlvec
+// exports them to and imports them from GGUF control vectors (llama.cpp,
+// repeng). Steering specs (see ParseSpec) name a vector file, a layer and an
+// operator on the command line.
 package vectors
 
 import (
@@ -47,12 +49,15 @@ const (
 	MethodGGUF = "gguf"
 )
 
+// NoLayer is the ChosenLayer of a set without a layer of choice.
+const NoLayer = -1
+
 // unitTol is how far from 1 the norm of a stored direction may be.
 const unitTol = 1e-3
 
-// Layer is the direction for one layer and its statistics. Statistics that
-// are unknown (e.g. for an imported GGUF vector) are NaN.
-type Layer struct {
+// Direction is the unit direction of one layer and its statistics.
+// Statistics that are unknown (e.g. for an imported GGUF vector) are NaN.
+type Direction struct {
 	// Layer is the 0-based decoder block after which the direction applies.
 	Layer int
 	// U is the unit direction, length hidden size.
@@ -84,14 +89,15 @@ type Set struct {
 	NumLayers int
 	// NPairs is the number of pairs the directions were computed from.
 	NPairs int
-	// Best is the layer of choice (e.g. picked on validation prompts), or -1.
-	Best int
+	// ChosenLayer is the layer of choice (e.g. picked on validation
+	// prompts), or NoLayer when none is chosen.
+	ChosenLayer int
 	// Layers are the directions, sorted by layer.
-	Layers []Layer
+	Layers []Direction
 }
 
 // Get returns the direction of layer l.
-func (s *Set) Get(l int) (*Layer, bool) {
+func (s *Set) Get(l int) (*Direction, bool) {
 	i := sort.Search(len(s.Layers), func(i int) bool { return s.Layers[i].Layer >= l })
 	if i < len(s.Layers) && s.Layers[i].Layer == l {
 		return &s.Layers[i], true
@@ -131,23 +137,23 @@ func (s *Set) Validate() error {
 		if len(l.U) != s.Hidden {
 			return fmt.Errorf("layer %d: direction has %d values, hidden size is %d", l.Layer, len(l.U), s.Hidden)
 		}
-		if err := checkFinite(l.U); err != nil {
+		if err := CheckFinite(l.U); err != nil {
 			return fmt.Errorf("layer %d: %w", l.Layer, err)
 		}
 		if n := Norm(l.U); math.Abs(n-1) > unitTol {
 			return fmt.Errorf("layer %d: direction is not a unit vector (norm %g)", l.Layer, n)
 		}
 	}
-	if s.Best >= 0 {
-		if _, ok := s.Get(s.Best); !ok {
-			return fmt.Errorf("layer of choice %d is not held (layers %v)", s.Best, s.LayerIDs())
+	if s.ChosenLayer != NoLayer {
+		if _, ok := s.Get(s.ChosenLayer); !ok {
+			return fmt.Errorf("layer of choice %d is not held (layers %v)", s.ChosenLayer, s.LayerIDs())
 		}
 	}
 	return nil
 }
 
-// checkFinite reports the first NaN or Inf in v.
-func checkFinite(v []float32) error {
+// CheckFinite reports the first NaN or Inf in v.
+func CheckFinite(v []float32) error {
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return fmt.Errorf("value %d is %v (NaN/Inf in a vector)", i, x)

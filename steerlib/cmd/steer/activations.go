@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gosteer/gosteer/steerlib"
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 	"github.com/gosteer/gosteer/steerlib/vectors"
@@ -58,8 +59,8 @@ func parseDType(s string) (dtypes.DType, error) {
 	return dtypes.InvalidDType, fmt.Errorf("--dtype %q: want f32 or bf16", s)
 }
 
-// load opens the model named by --model.
-func (f runtimeFlags) load() (*model.Model, error) {
+// modelOptions are the model.Load options of --dtype and --backend.
+func (f runtimeFlags) modelOptions() ([]model.Option, error) {
 	if *f.model == "" {
 		return nil, fmt.Errorf("--model is required")
 	}
@@ -67,7 +68,25 @@ func (f runtimeFlags) load() (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return model.Load(*f.model, model.WithDType(dt), model.WithBackend(*f.backend))
+	return []model.Option{model.WithDType(dt), model.WithBackend(*f.backend)}, nil
+}
+
+// load opens the model named by --model.
+func (f runtimeFlags) load() (*model.Model, error) {
+	mo, err := f.modelOptions()
+	if err != nil {
+		return nil, err
+	}
+	return model.Load(*f.model, mo...)
+}
+
+// open opens the model named by --model with its prompt encoder.
+func (f runtimeFlags) open(opts ...steerlib.Option) (*steerlib.Model, error) {
+	mo, err := f.modelOptions()
+	if err != nil {
+		return nil, err
+	}
+	return steerlib.Open(*f.model, append(opts, steerlib.WithModelOptions(mo...))...)
 }
 
 // steerOps turns the --steer specs into operators checked against cfg.
@@ -76,23 +95,29 @@ func (f runtimeFlags) steerOps(cfg *model.Config) ([]model.SteerOp, error) {
 	if f.steer == nil || len(*f.steer) == 0 {
 		return nil, nil
 	}
-	return vectors.ParseSteerSpecs(*f.steer, cfg.HiddenSize, cfg.NumLayers)
+	return vectors.LoadSpecs(*f.steer, cfg.HiddenSize, cfg.NumLayers)
 }
 
-// parseLayerList parses "all" or a comma-separated list of layers.
+// parseLayerList parses a --layers flag: "all" (or "") or a comma-separated
+// list of layers. With numLayers > 0, "all" is every layer and each layer
+// must be below numLayers; with numLayers ≤ 0 (unknown), "all" gives nil.
 func parseLayerList(s string, numLayers int) ([]int, error) {
 	if s == "" || s == "all" {
-		out := make([]int, numLayers)
-		for i := range out {
-			out[i] = i
+		var out []int
+		for l := range max(numLayers, 0) {
+			out = append(out, l)
 		}
 		return out, nil
 	}
 	var out []int
 	for _, p := range strings.Split(s, ",") {
 		l, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || l < 0 || l >= numLayers {
-			return nil, fmt.Errorf("--layers: %q is not a layer in [0, %d)", p, numLayers)
+		if err != nil || l < 0 || (numLayers > 0 && l >= numLayers) {
+			bound := "≥ 0"
+			if numLayers > 0 {
+				bound = fmt.Sprintf("in [0, %d)", numLayers)
+			}
+			return nil, fmt.Errorf("--layers %q: %q is not a layer %s (want all or a comma-separated list)", s, p, bound)
 		}
 		out = append(out, l)
 	}

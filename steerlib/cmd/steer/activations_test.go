@@ -84,8 +84,8 @@ func steerVectorFile(t *testing.T, ref *safetensors.File) (string, int) {
 	}
 	u := refFloats(t, ref, "steer_u")
 	nan := math.NaN()
-	s := &vectors.Set{Hidden: len(u), Best: -1, Method: vectors.MethodMeanDiff,
-		Layers: []vectors.Layer{{Layer: layer, U: u, Norm: nan, ZBar: 3, MeanProjWithout: nan, Coef: nan}}}
+	s := &vectors.Set{Hidden: len(u), ChosenLayer: vectors.NoLayer, Method: vectors.MethodMeanDiff,
+		Layers: []vectors.Direction{{Layer: layer, U: u, Norm: nan, ZBar: 3, MeanProjWithout: nan, Coef: nan}}}
 	path := filepath.Join(t.TempDir(), "u.safetensors")
 	if err := s.Save(path); err != nil {
 		t.Fatal(err)

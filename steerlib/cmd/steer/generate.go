@@ -2,13 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
+	"github.com/gosteer/gosteer/steerlib"
 	"github.com/gosteer/gosteer/steerlib/chat"
 	"github.com/gosteer/gosteer/steerlib/model"
-	"github.com/gosteer/gosteer/steerlib/tokenizer"
 )
 
 func init() {
@@ -26,19 +28,43 @@ type generateOutput struct {
 	Reasons []string `json:"stop_reasons"`
 }
 
+// dateFlag is a YYYY-MM-DD flag value.
+type dateFlag time.Time
+
+func (d *dateFlag) String() string { return time.Time(*d).Format(time.DateOnly) }
+
+func (d *dateFlag) Set(s string) error {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return fmt.Errorf("want YYYY-MM-DD")
+	}
+	*d = dateFlag(t)
+	return nil
+}
+
+// addDateFlag adds --date, the date chat templates print (default
+// chat.DefaultDate, the date every gosteer tool encodes prompts with).
+func addDateFlag(fs *flag.FlagSet) *dateFlag {
+	d := dateFlag(chat.DefaultDate)
+	fs.Var(&d, "date", "date chat templates see (YYYY-MM-DD; fixed so runs are reproducible)")
+	return &d
+}
+
 func runGenerate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("generate", "--model DIR (--input IN.safetensors | --prompt TEXT) --max-new-tokens N [--greedy | --temperature T ...] [--steer SPEC]... --out OUT.json", stderr)
 	rf := addRuntimeFlags(fs, true)
 	input := fs.String("input", "", "safetensors with input_ids I32 [B,T] and optional attention_mask I32 [B,T] (padding is dropped per row)")
 	prompt := fs.String("prompt", "", "text prompt: rendered with the model's chat template (or --plain), tokenized with its tokenizer")
 	plain := fs.Bool("plain", false, `with --prompt: use the base-model "Q: …\nA:" format instead of the chat template`)
+	date := addDateFlag(fs)
 	out := fs.String("out", "", `output JSON {"ids": [[new ids per row]], "stop_reasons": [...]} (default: stdout)`)
 	maxNew := fs.Int("max-new-tokens", 0, "tokens to generate per row (exactly this many unless --stop-at-eos or --stop)")
 	greedy := fs.Bool("greedy", false, "pick the most likely token (default unless --temperature > 0)")
-	temperature := fs.Float64("temperature", 0, "sampling temperature (> 0 samples)")
-	topK := fs.Int("top-k", 0, "sample among the K most likely tokens (0: all)")
-	topP := fs.Float64("top-p", 0, "sample among the most likely tokens holding probability P (0: all)")
-	seed := fs.Uint64("seed", 0, "sampling seed")
+	var o steerlib.GenerateOptions
+	fs.Float64Var(&o.Temperature, "temperature", 0, "sampling temperature (> 0 samples)")
+	fs.IntVar(&o.TopK, "top-k", 0, "sample among the K most likely tokens (0: all)")
+	fs.Float64Var(&o.TopP, "top-p", 0, "sample among the most likely tokens holding probability P (0: all)")
+	fs.Uint64Var(&o.Seed, "seed", 0, "sampling seed")
 	stopEOS := fs.Bool("stop-at-eos", false, "stop a row after an end-of-sequence token")
 	stops := &specList{}
 	fs.Var(stops, "stop", "stop a row once its text contains this string (repeatable; needs the tokenizer)")
@@ -50,75 +76,64 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	if *greedy && *temperature > 0 {
-		return fmt.Errorf("--greedy and --temperature %g contradict each other", *temperature)
+	if *greedy && o.Temperature > 0 {
+		return fmt.Errorf("--greedy and --temperature %g contradict each other", o.Temperature)
 	}
-	m, err := rf.load()
+	opts := []steerlib.Option{steerlib.WithDate(time.Time(*date))}
+	if *plain {
+		opts = append(opts, steerlib.WithPlain())
+	}
+	m, err := rf.open(opts...)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	ops, err := rf.steerOps(m.Config)
+	if o.Steer, err = rf.steerOps(m.Net.Config); err != nil {
+		return err
+	}
+	o.MaxNewTokens, o.PastEOS, o.Stop = *maxNew, !*stopEOS, *stops
+	gens, err := generateRows(m, *prompt, *input, o)
 	if err != nil {
 		return err
 	}
+	res := generateOutput{}
+	for _, g := range gens {
+		res.IDs, res.Reasons = append(res.IDs, g.IDs), append(res.Reasons, g.Reason)
+		if *prompt != "" || len(*stops) > 0 {
+			res.Text = append(res.Text, g.Text)
+		}
+	}
+	return writeJSON(stdout, *out, res)
+}
 
-	var tok *tokenizer.Tokenizer
-	if *prompt != "" || len(*stops) > 0 {
-		if m.Dir == "" {
-			return fmt.Errorf("text prompts and --stop need the model folder's tokenizer")
-		}
-		if tok, err = tokenizer.Load(m.Dir); err != nil {
-			return fmt.Errorf("tokenizer: %w", err)
-		}
+// generateRows continues the text prompt, or the rows of the --input file.
+func generateRows(m *steerlib.Model, prompt, input string, o steerlib.GenerateOptions) ([]steerlib.Generation, error) {
+	if prompt != "" {
+		return m.Generate([]string{prompt}, o)
 	}
-	var rows [][]int
-	if *prompt != "" {
-		ids, err := encodePrompt(m.Dir, tok, *prompt, *plain)
-		if err != nil {
-			return err
-		}
-		rows = [][]int{ids}
-	} else {
-		batch, err := readInputBatch(*input)
-		if err != nil {
-			return err
-		}
-		if rows, err = batchRows(batch); err != nil {
-			return fmt.Errorf("--input %s: %w", *input, err)
-		}
-	}
-	opts := model.GenerateOptions{
-		MaxNewTokens: *maxNew, Greedy: *greedy || *temperature <= 0, Temperature: *temperature,
-		TopK: *topK, TopP: *topP, Seed: *seed, StopAtEOS: *stopEOS, StopStrings: *stops, Steer: ops,
-	}
-	if tok != nil {
-		opts.Decode = func(ids []int) (string, error) { return tok.Decode(ids, true) }
-	}
-	res, err := m.Generate(rows, opts)
+	batch, err := readInputBatch(input)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	o := generateOutput{IDs: res.Tokens, Reasons: res.Reasons}
-	if tok != nil {
-		for _, ids := range res.Tokens {
-			text, err := tok.Decode(ids, true)
-			if err != nil {
-				return fmt.Errorf("decode: %w", err)
-			}
-			o.Text = append(o.Text, text)
-		}
+	rows, err := batchRows(batch)
+	if err != nil {
+		return nil, fmt.Errorf("--input %s: %w", input, err)
 	}
-	data, err := json.Marshal(o)
+	return m.GenerateIDs(rows, o)
+}
+
+// writeJSON writes v as one JSON line to path, or to stdout when path is "".
+func writeJSON(stdout io.Writer, path string, v any) error {
+	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	data = append(data, '\n')
-	if *out == "" {
+	if path == "" {
 		_, err = stdout.Write(data)
 		return err
 	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	return nil
@@ -138,27 +153,4 @@ func batchRows(b model.Batch) ([][]int, error) {
 		}
 	}
 	return rows, nil
-}
-
-// encodePrompt renders a one-turn conversation with the generation prompt and
-// tokenizes it. A chat template writes its own special tokens; the plain
-// format gets the tokenizer's (e.g. BOS).
-func encodePrompt(dir string, tok *tokenizer.Tokenizer, text string, plain bool) ([]int, error) {
-	var f chat.Formatter = chat.DefaultPlainFormat
-	if !plain {
-		tpl, err := chat.Load(dir)
-		if err != nil {
-			return nil, fmt.Errorf("chat template: %w (use --plain for base models)", err)
-		}
-		f = tpl
-	}
-	rendered, err := f.Render([]chat.Message{{Role: "user", Content: text}}, chat.Options{AddGenerationPrompt: true})
-	if err != nil {
-		return nil, fmt.Errorf("chat template: %w", err)
-	}
-	ids, err := tok.Encode(rendered, plain)
-	if err != nil {
-		return nil, fmt.Errorf("tokenize: %w", err)
-	}
-	return ids, nil
 }

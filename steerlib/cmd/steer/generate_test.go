@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
+	"github.com/gosteer/gosteer/steerlib"
+	"github.com/gosteer/gosteer/steerlib/chat"
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 	"github.com/gosteer/gosteer/steerlib/tokenizer"
 )
@@ -155,5 +158,81 @@ func TestGenerateTextCLI(t *testing.T) {
 	}
 	if len(got.Text) != 1 || got.Text[0] != text {
 		t.Errorf("text %q, want %q", got.Text, text)
+	}
+}
+
+// TestGenerateDateDrift: `steer generate --prompt` encodes through the same
+// encoder as the library (steerlib.Open, chat.LoadEncoder), with the same
+// fixed date, for a template that prints the date: the generation equals the
+// one of --input with the library's ids, and differs from the one of the
+// ids rendered with another date.
+func TestGenerateDateDrift(t *testing.T) {
+	dir := textModel(t)
+	tpl, err := os.ReadFile(filepath.Join("testdata", "date_template.jinja"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := json.Marshal(map[string]any{"bos_token": "<s>", "eos_token": "</s>", "chat_template": string(tpl)})
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const prompt = "Say hi"
+	m, err := steerlib.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := m.Encode(prompt)
+	m.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := enc.Encode(prompt); err != nil || !reflect.DeepEqual(ids, rows[0]) {
+		t.Fatalf("chat encoder ids %v (%v), facade ids %v", ids, err, rows[0])
+	}
+	enc.Date = time.Date(2031, 2, 3, 0, 0, 0, 0, time.UTC)
+	other, err := enc.Encode(prompt)
+	if err != nil || reflect.DeepEqual(other, rows[0]) {
+		t.Fatalf("the template does not print the date: %v (%v)", other, err)
+	}
+	gen := func(args ...string) generateOutput {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "out.json")
+		args = append([]string{"generate", "--model", dir, "--max-new-tokens", "8", "--out", out}, args...)
+		if code, _, stderr := runSteer(args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var o generateOutput
+		data, _ := os.ReadFile(out)
+		if err := json.Unmarshal(data, &o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	input := func(ids []int) string {
+		in := filepath.Join(t.TempDir(), "in.safetensors")
+		v := make([]int32, len(ids))
+		for i, id := range ids {
+			v[i] = int32(id)
+		}
+		if err := safetensors.Write(in, []safetensors.Tensor{safetensors.I32("input_ids", []int{1, len(v)}, v)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	got := gen("--prompt", prompt)
+	want := gen("--input", input(rows[0]))
+	drifted := gen("--input", input(other))
+	if !reflect.DeepEqual(got.IDs, want.IDs) {
+		t.Errorf("--prompt generated %v, the library's ids generate %v", got.IDs, want.IDs)
+	}
+	if reflect.DeepEqual(want.IDs, drifted.IDs) {
+		t.Fatalf("the fixture generates %v for both dates: the test cannot see a date drift", want.IDs)
+	}
+	if dated := gen("--prompt", prompt, "--date", "2031-02-03"); !reflect.DeepEqual(dated.IDs, drifted.IDs) {
+		t.Errorf("--date 2031-02-03 generated %v, want %v", dated.IDs, drifted.IDs)
 	}
 }

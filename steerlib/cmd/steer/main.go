@@ -3,7 +3,8 @@
 // generations and IFEval scores from a terminal or a script.
 //
 // Each subcommand lives in its own file and registers itself in init with
-// register; `steer --help` lists them.
+// register (a group of subcommands, such as `steer vectors`, with group);
+// `steer --help` lists them.
 package main
 
 import (
@@ -16,7 +17,7 @@ import (
 	"strings"
 )
 
-// command is one subcommand of steer.
+// command is one subcommand of steer (or of a group such as "steer vectors").
 type command struct {
 	name    string
 	summary string
@@ -25,30 +26,75 @@ type command struct {
 	run func(args []string, stdout, stderr io.Writer) error
 }
 
-var commands = map[string]command{}
+// commandSet dispatches to commands by name: steer's own commands, and the
+// subcommands of each group.
+type commandSet struct {
+	path   string // "steer" or "steer <group>"
+	header string // first usage line, if any
+	byName map[string]command
+}
+
+// commands are steer's subcommands; each file registers its own in init.
+var commands = &commandSet{path: "steer", byName: map[string]command{},
+	header: "steer: activation steering for transformer language models (gosteer " + Version + ")\n\n"}
 
 // errUsage marks an error whose message has already been printed by a flag set.
 var errUsage = errors.New("usage")
 
-func register(c command) {
-	if _, dup := commands[c.name]; dup {
-		panic("steer: duplicate subcommand " + c.name)
+func register(c command) { commands.add(c) }
+
+func (cs *commandSet) add(c command) {
+	if _, dup := cs.byName[c.name]; dup {
+		panic(cs.path + ": duplicate subcommand " + c.name)
 	}
-	commands[c.name] = c
+	cs.byName[c.name] = c
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "steer: activation steering for transformer language models (gosteer %s)\n\n", Version)
-	fmt.Fprintf(w, "Usage:\n  steer <command> [flags]\n\nCommands:\n")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
+// group returns a command that dispatches to subs ("steer NAME SUB [flags]").
+func group(name, summary string, subs ...command) command {
+	cs := &commandSet{path: "steer " + name, byName: map[string]command{}}
+	for _, c := range subs {
+		cs.add(c)
+	}
+	return command{name: name, summary: summary, run: func(args []string, stdout, stderr io.Writer) error {
+		_, err := cs.dispatch(args, stdout, stderr)
+		return err
+	}}
+}
+
+func (cs *commandSet) usage(w io.Writer) {
+	fmt.Fprintf(w, "%sUsage: %s <command> [flags]\n\nCommands:\n", cs.header, cs.path)
+	names := make([]string, 0, len(cs.byName))
+	for n := range cs.byName {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-14s %s\n", n, cs.byName[n].summary)
 	}
-	fmt.Fprintf(w, "\nRun 'steer <command> --help' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's flags.\n", cs.path)
+}
+
+// dispatch runs the command args[0] names and returns its name and error.
+// Help prints the usage on stdout; no command or an unknown one prints it on
+// stderr and returns errUsage.
+func (cs *commandSet) dispatch(args []string, stdout, stderr io.Writer) (string, error) {
+	if len(args) == 0 {
+		cs.usage(stderr)
+		return "", errUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		cs.usage(stdout)
+		return "", nil
+	}
+	c, ok := cs.byName[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "%s: unknown subcommand %q\n\n", cs.path, args[0])
+		cs.usage(stderr)
+		return "", errUsage
+	}
+	return c.name, c.run(args[1:], stdout, stderr)
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting, with a
@@ -76,20 +122,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // run dispatches args to a subcommand and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	c, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "steer: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return 2
-	}
-	err := c.run(args[1:], stdout, stderr)
+	name, err := commands.dispatch(args, stdout, stderr)
 	switch {
 	case err == nil:
 		return 0
@@ -98,7 +131,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		return 2
 	default:
-		fmt.Fprintf(stderr, "steer %s: %s\n", c.name, strings.TrimSpace(err.Error()))
+		fmt.Fprintf(stderr, "steer %s: %s\n", name, strings.TrimSpace(err.Error()))
 		return 1
 	}
 }

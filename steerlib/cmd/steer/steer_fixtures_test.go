@@ -94,8 +94,8 @@ func (f *steerFixture) ints(t *testing.T, name string) ([]int32, []int) {
 func (f *steerFixture) writeVectorFile(t *testing.T, dir string) string {
 	t.Helper()
 	set := &vectors.Set{ModelHint: filepath.Base(f.dir), Method: vectors.MethodMeanDiff, Hidden: f.hiddenSize,
-		NumLayers: f.numLayers, Best: f.layer,
-		Layers: []vectors.Layer{{Layer: f.layer, U: f.floats(t, "steer_u"), Norm: math.NaN(), ZBar: math.NaN(), MeanProjWithout: math.NaN(), Coef: math.NaN()}}}
+		NumLayers: f.numLayers, ChosenLayer: f.layer,
+		Layers: []vectors.Direction{{Layer: f.layer, U: f.floats(t, "steer_u"), Norm: math.NaN(), ZBar: math.NaN(), MeanProjWithout: math.NaN(), Coef: math.NaN()}}}
 	path := filepath.Join(dir, "u.safetensors")
 	if err := set.Save(path); err != nil {
 		t.Fatal(err)

@@ -11,31 +11,11 @@ import (
 )
 
 func init() {
-	register(command{
-		name:    "tinyif",
-		summary: "the embedded tiny instruction follower: train it, write its corpus, extract it",
-		run:     runTinyIF,
-	})
-}
-
-func runTinyIF(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(stderr, "Usage: steer tinyif <train|corpus|extract> [flags]\n")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return nil
-		}
-		return errUsage
-	}
-	switch args[0] {
-	case "train":
-		return runTinyIFTrain(args[1:], stdout, stderr)
-	case "corpus":
-		return runTinyIFCorpus(args[1:], stdout, stderr)
-	case "extract":
-		return runTinyIFExtract(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "steer tinyif: unknown subcommand %q (train, corpus, extract)\n", args[0])
-	return errUsage
+	register(group("tinyif", "the embedded tiny instruction follower: train it, write its corpus, extract it",
+		command{"train", "train the tinyif model from scratch (resumes from its checkpoints)", runTinyIFTrain},
+		command{"corpus", "print tinyif training examples as JSON lines", runTinyIFCorpus},
+		command{"extract", "write the embedded tinyif model to a folder", runTinyIFExtract},
+	))
 }
 
 func runTinyIFTrain(args []string, stdout, stderr io.Writer) error {

@@ -16,51 +16,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gosteer/gosteer/steerlib"
+	"github.com/gosteer/gosteer/steerlib/chat"
+	"github.com/gosteer/gosteer/steerlib/controlvec"
+	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
+	"github.com/gosteer/gosteer/steerlib/progress"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 func init() {
-	register(command{
-		name:    "vectors",
-		summary: "compute steering vectors from pairs; inspect them; export/import GGUF control vectors",
-		run:     runVectors,
-	})
-}
-
-var vectorsSubcommands = []struct {
-	name, summary string
-	run           func(args []string, stdout, stderr io.Writer) error
-}{
-	{"pairs", "write a JSONL pair file from the paper's data or from base queries × gosteer's phrasings", runVectorsPairs},
-	{"compute", "compute per-layer directions from a JSONL pair file on a model", runVectorsCompute},
-	{"export-gguf", "write a vector file as a llama.cpp / repeng GGUF control vector", runVectorsExportGGUF},
-	{"import-gguf", "read a GGUF control vector into a vector file", runVectorsImportGGUF},
-	{"info", "describe a vector file (safetensors or GGUF)", runVectorsInfo},
-}
-
-func runVectors(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
-		w := stdout
-		if len(args) == 0 {
-			w = stderr
-		}
-		fmt.Fprintf(w, "Usage: steer vectors <subcommand> [flags]\n\nSubcommands:\n")
-		for _, s := range vectorsSubcommands {
-			fmt.Fprintf(w, "  %-12s %s\n", s.name, s.summary)
-		}
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	for _, s := range vectorsSubcommands {
-		if s.name == args[0] {
-			return s.run(args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "steer vectors: unknown subcommand %q\n", args[0])
-	return errUsage
+	register(group("vectors", "compute steering vectors from pairs; inspect them; export/import GGUF control vectors",
+		command{"pairs", "write a JSONL pair file from the paper's data or from base queries × gosteer's phrasings", runVectorsPairs},
+		command{"compute", "compute per-layer directions from a JSONL pair file on a model", runVectorsCompute},
+		command{"export-gguf", "write a vector file as a llama.cpp / repeng GGUF control vector", runVectorsExportGGUF},
+		command{"import-gguf", "read a GGUF control vector into a vector file", runVectorsImportGGUF},
+		command{"info", "describe a vector file (safetensors or GGUF)", runVectorsInfo},
+	))
 }
 
 // defaultStatePath is where compute keeps its running sums for out.
@@ -68,109 +40,115 @@ func defaultStatePath(out string) string {
 	return strings.TrimSuffix(out, ".safetensors") + ".state.safetensors"
 }
 
-func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
+// computeFlags are the flags of steer vectors compute.
+type computeFlags struct {
+	rf                                         runtimeFlags
+	pairsPath, out, method, instruction, state *string
+	tokDir                                     *string
+	batch, layer, every                        *int
+	resume, update, plain, showProgress        *bool
+	date                                       *dateFlag
+}
+
+// parseComputeFlags parses and checks the flags of steer vectors compute.
+func parseComputeFlags(args []string, stderr io.Writer) (*computeFlags, error) {
 	fs := newFlagSet("vectors compute", "--model DIR --pairs PAIRS.jsonl --out VEC.safetensors [flags]", stderr)
-	rf := addRuntimeFlags(fs, false)
-	pairsPath := fs.String("pairs", "", "JSONL pairs: {\"instruction_id\", \"with\", \"without\", \"kwargs\"} per line")
-	out := fs.String("out", "", "output vector file (safetensors)")
-	method := fs.String("method", vectors.MethodMeanDiff, "mean_diff (the paper) or pca_diff (repeng; keeps a hidden×hidden matrix per layer)")
-	batch := fs.Int("batch", 8, "pairs per forward pass (memory is bounded by it)")
-	instruction := fs.String("instruction", "", "use only pairs of this instruction id (needed when the file mixes several)")
-	layer := fs.Int("layer", -1, "record this layer as the layer of choice (default: keep the one of OUT when resuming or updating)")
-	state := fs.String("state", "", "running-sums file for resuming and updating (default OUT without .safetensors + .state.safetensors)")
-	resume := fs.Bool("resume", false, "continue an interrupted run over the same pairs from the state file")
-	update := fs.Bool("update", false, "add the pairs to the sums already in the state file (more pairs for an existing vector)")
-	plain := fs.Bool("plain", false, `render prompts in the base-model "Q: …\nA:" format instead of the chat template`)
-	tokDir := fs.String("tokenizer", "", "folder with tokenizer.json and the chat template (default: the model folder)")
-	dateStr := fs.String("date", vectors.DefaultDate.Format("2006-01-02"), "date chat templates see (YYYY-MM-DD; fixed so runs are reproducible)")
-	progress := fs.Bool("progress", true, "show a progress bar on stderr")
-	every := fs.Int("checkpoint-every", 16, "save the state every N batches")
+	f := &computeFlags{rf: addRuntimeFlags(fs, false)}
+	f.pairsPath = fs.String("pairs", "", "JSONL pairs: {\"instruction_id\", \"with\", \"without\", \"kwargs\"} per line")
+	f.out = fs.String("out", "", "output vector file (safetensors)")
+	f.method = fs.String("method", vectors.MethodMeanDiff, "mean_diff (the paper) or pca_diff (repeng; keeps a hidden×hidden matrix per layer)")
+	f.batch = fs.Int("batch", 8, "pairs per forward pass (memory is bounded by it)")
+	f.instruction = fs.String("instruction", "", "use only pairs of this instruction id (needed when the file mixes several)")
+	f.layer = fs.Int("layer", -1, "record this layer as the layer of choice (default: keep the one of OUT when resuming or updating)")
+	f.state = fs.String("state", "", "running-sums file for resuming and updating (default OUT without .safetensors + .state.safetensors)")
+	f.resume = fs.Bool("resume", false, "continue an interrupted run over the same pairs from the state file")
+	f.update = fs.Bool("update", false, "add the pairs to the sums already in the state file (more pairs for an existing vector)")
+	f.plain = fs.Bool("plain", false, `render prompts in the base-model "Q: …\nA:" format instead of the chat template`)
+	f.tokDir = fs.String("tokenizer", "", "folder with tokenizer.json and the chat template (default: the model folder)")
+	f.date = addDateFlag(fs)
+	f.showProgress = fs.Bool("progress", true, "show a progress bar on stderr")
+	f.every = fs.Int("checkpoint-every", 16, "save the state every N batches")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	if *rf.model == "" || *pairsPath == "" || *out == "" || fs.NArg() != 0 {
+	if *f.rf.model == "" || *f.pairsPath == "" || *f.out == "" || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, "steer vectors compute: --model, --pairs and --out are required (and no positional arguments)")
 		fs.Usage()
-		return errUsage
+		return nil, errUsage
 	}
-	if *resume && *update {
-		return errors.New("--resume and --update exclude each other")
+	if *f.resume && *f.update {
+		return nil, errors.New("--resume and --update exclude each other")
 	}
-	if *method != vectors.MethodMeanDiff && *method != vectors.MethodPCADiff {
-		return fmt.Errorf("--method %q: want %s or %s", *method, vectors.MethodMeanDiff, vectors.MethodPCADiff)
+	if *f.method != vectors.MethodMeanDiff && *f.method != vectors.MethodPCADiff {
+		return nil, fmt.Errorf("--method %q: want %s or %s", *f.method, vectors.MethodMeanDiff, vectors.MethodPCADiff)
 	}
-	date, err := time.Parse("2006-01-02", *dateStr)
+	if *f.state == "" {
+		*f.state = defaultStatePath(*f.out)
+	}
+	return f, nil
+}
+
+func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
+	f, err := parseComputeFlags(args, stderr)
 	if err != nil {
-		return fmt.Errorf("--date %q: want YYYY-MM-DD", *dateStr)
+		return err
 	}
-	statePath := *state
-	if statePath == "" {
-		statePath = defaultStatePath(*out)
-	}
-	total, err := pairs.Count(*pairsPath)
+	statePath := *f.state
+	total, err := pairs.Count(*f.pairsPath)
 	if err != nil {
 		return err
 	}
 	_, statErr := os.Stat(statePath)
 	haveState := statErr == nil
-	if haveState && !*resume && !*update {
+	if haveState && !*f.resume && !*f.update {
 		return fmt.Errorf("state file %s exists: pass --resume to continue an interrupted run over the same pairs, --update to add these pairs to it, or remove it", statePath)
 	}
-	if !haveState && (*resume || *update) {
+	if !haveState && (*f.resume || *f.update) {
 		return fmt.Errorf("--resume/--update: no state file %s", statePath)
 	}
 
-	m, err := rf.load()
+	m, err := f.rf.load()
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	dir := *tokDir
+	dir := *f.tokDir
 	if dir == "" {
 		dir = m.Dir
 	}
-	enc, err := vectors.LoadEncoder(dir, *plain, date)
+	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{Plain: *f.plain, Date: time.Time(*f.date)})
 	if err != nil {
 		return err
 	}
 	L, D := m.Config.NumLayers, m.Config.HiddenSize
-	if *layer >= L {
-		return fmt.Errorf("--layer %d out of range: the model has %d layers (0..%d)", *layer, L, L-1)
+	if *f.layer >= L {
+		return fmt.Errorf("--layer %d out of range: the model has %d layers (0..%d)", *f.layer, L, L-1)
 	}
 	var acc *vectors.Accumulator
 	if haveState {
-		if acc, err = vectors.LoadAccumulator(statePath); err != nil {
+		if acc, err = loadState(statePath, m.Config, *f.method, *f.instruction); err != nil {
 			return err
 		}
-		if acc.NumLayers != L || acc.Hidden != D {
-			return fmt.Errorf("state %s is for %d layers × %d, the model has %d × %d", statePath, acc.NumLayers, acc.Hidden, L, D)
-		}
-		if *method == vectors.MethodPCADiff && !acc.HasPCA() {
-			return fmt.Errorf("state %s was computed without pca_diff's matrices; recompute from scratch for --method pca_diff", statePath)
-		}
-		if *instruction != "" && acc.InstructionID != "" && acc.InstructionID != *instruction {
-			return fmt.Errorf("state %s holds pairs of %q, not %q", statePath, acc.InstructionID, *instruction)
-		}
 	} else {
-		acc = vectors.NewAccumulator(L, D, *method == vectors.MethodPCADiff)
-		acc.ModelHint = modelHint(m.Dir, *rf.model)
+		acc = vectors.NewAccumulator(L, D, *f.method == vectors.MethodPCADiff)
+		acc.ModelHint = steerlib.ModelHint(m.Dir, filepath.Base(filepath.Clean(*f.rf.model)))
 	}
-	src, err := pairs.Open(*pairsPath)
+	src, err := pairs.Open(*f.pairsPath)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	var prog vectors.Progress = vectors.NoProgress{}
-	if *progress {
-		prog = vectors.AutoProgress(stderr)
+	var prog progress.Reporter = progress.None{}
+	if *f.showProgress {
+		prog = progress.Terminal(stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	before := acc.N
 	start := time.Now()
-	err = vectors.Extract(ctx, acc, src, enc, vectors.ModelCapture(m), vectors.ExtractOptions{
-		BatchSize: *batch, InstructionID: *instruction, Progress: prog, Total: total,
-		StatePath: statePath, CheckpointEvery: *every, Resume: *resume,
+	err = vectors.Extract(ctx, acc, src, enc.Encode, vectors.ModelCapture(m), vectors.ExtractOptions{
+		BatchSize: *f.batch, InstructionID: *f.instruction, Progress: prog, Total: total,
+		StatePath: statePath, CheckpointEvery: *f.every, Resume: *f.resume,
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -178,51 +156,51 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	set, err := acc.Vectors(*method)
+	set, err := saveVectors(acc, *f.method, *f.layer, haveState, *f.out)
 	if err != nil {
 		return err
 	}
-	set.Best = *layer
-	if set.Best < 0 && haveState {
-		// Keep the layer of choice of the vector being resumed or updated.
-		if prev, err := vectors.Load(*out); err == nil {
-			set.Best = prev.Best
-		}
-	}
-	if err := set.Save(*out); err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "%s: %s for %q from %d pairs (%d new, %.1fs), %d layers × %d; state %s\n",
-		*out, set.Method, set.InstructionID, set.NPairs, acc.N-before, time.Since(start).Seconds(), L, D, statePath)
+		*f.out, set.Method, set.InstructionID, set.NPairs, acc.N-before, time.Since(start).Seconds(), L, D, statePath)
 	return nil
 }
 
-// modelHint is the model_type of the model's config.json (what repeng writes
-// as controlvector.model_hint), else the name the model was given.
-func modelHint(dir, name string) string {
-	var cfg struct {
-		ModelType string `json:"model_type"`
+// loadState reads the running sums of an interrupted or earlier run and
+// checks them against the model and the flags.
+func loadState(path string, cfg *model.Config, method, instruction string) (*vectors.Accumulator, error) {
+	acc, err := vectors.LoadAccumulator(path)
+	if err != nil {
+		return nil, err
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil && json.Unmarshal(b, &cfg) == nil && cfg.ModelType != "" {
-		return cfg.ModelType
+	if acc.NumLayers != cfg.NumLayers || acc.Hidden != cfg.HiddenSize {
+		return nil, fmt.Errorf("state %s is for %d layers × %d, the model has %d × %d", path, acc.NumLayers, acc.Hidden, cfg.NumLayers, cfg.HiddenSize)
 	}
-	return filepath.Base(filepath.Clean(name))
+	if method == vectors.MethodPCADiff && !acc.HasPCA() {
+		return nil, fmt.Errorf("state %s was computed without pca_diff's matrices; recompute from scratch for --method pca_diff", path)
+	}
+	if instruction != "" && acc.InstructionID != "" && acc.InstructionID != instruction {
+		return nil, fmt.Errorf("state %s holds pairs of %q, not %q", path, acc.InstructionID, instruction)
+	}
+	return acc, nil
 }
 
-// parseLayers reads "all" or a comma-separated list of layers.
-func parseLayers(s string) ([]int, error) {
-	if s == "" || s == "all" {
-		return nil, nil
+// saveVectors writes the directions of acc to out with the layer of choice
+// (when none is given, a resumed or updated run keeps the one of out).
+func saveVectors(acc *vectors.Accumulator, method string, layer int, resumed bool, out string) (*vectors.Set, error) {
+	set, err := acc.Vectors(method)
+	if err != nil {
+		return nil, err
 	}
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		l, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || l < 0 {
-			return nil, fmt.Errorf("--layers %q: want all or a comma-separated list of layers ≥ 0", s)
+	set.ChosenLayer = layer
+	if set.ChosenLayer == vectors.NoLayer && resumed {
+		if prev, err := vectors.Load(out); err == nil {
+			set.ChosenLayer = prev.ChosenLayer
 		}
-		out = append(out, l)
 	}
-	return out, nil
+	if err := set.Save(out); err != nil {
+		return nil, err
+	}
+	return set, nil
 }
 
 func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
@@ -231,7 +209,7 @@ func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "GGUF control vector to write")
 	scale := fs.Float64("scale", 1, "add coefficient c: the file holds c·u per layer")
 	layers := fs.String("layers", "", "layers to export: a list, or all (default: the layer of choice if the file has one, else all layers ≥ 1)")
-	op := fs.String("op", vectors.OpAdd, "add, or clamp (needs --clamp-approx: llama.cpp has no clamp)")
+	opName := fs.String("op", "add", "add, or clamp (needs --clamp-approx: llama.cpp has no clamp)")
 	approx := fs.Bool("clamp-approx", false, "export clamp as the constant c = z̄ − mean_proj_without per layer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -245,13 +223,22 @@ func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ls, err := parseLayers(*layers)
+	ls, err := parseLayerList(*layers, 0)
 	if err != nil {
 		return err
 	}
+	var op model.OpKind
+	switch *opName {
+	case "add":
+		op = model.OpAdd
+	case "clamp":
+		op = model.OpClamp
+	default:
+		return fmt.Errorf("--op %q: want add or clamp", *opName)
+	}
 	switch {
-	case *layers == "" && set.Best >= 0:
-		ls = []int{set.Best}
+	case *layers == "" && set.ChosenLayer != vectors.NoLayer:
+		ls = []int{set.ChosenLayer}
 	case ls == nil:
 		for _, l := range set.LayerIDs() {
 			if l == 0 {
@@ -261,8 +248,8 @@ func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 			ls = append(ls, l)
 		}
 	}
-	opts := vectors.ExportOptions{Layers: ls, Op: *op, ClampApprox: *approx}
-	if *op == vectors.OpAdd {
+	opts := controlvec.ExportOptions{Layers: ls, Op: op, ClampApprox: *approx}
+	if op == model.OpAdd {
 		opts.Scale = *scale
 		if *scale == 0 {
 			return errors.New("--scale 0 exports a zero vector")
@@ -270,15 +257,15 @@ func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 	} else if *scale != 1 {
 		return errors.New("--scale applies to add only")
 	}
-	if err := vectors.ExportGGUF(set, *out, opts); err != nil {
+	if err := controlvec.Export(set, *out, opts); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: control vector, layers %v, %s\n", *out, ls, describeExport(opts))
 	return nil
 }
 
-func describeExport(o vectors.ExportOptions) string {
-	if o.Op == vectors.OpClamp {
+func describeExport(o controlvec.ExportOptions) string {
+	if o.Op == model.OpClamp {
 		return "clamp approximated by c = z̄ − mean_proj_without"
 	}
 	return "add with c = " + strconv.FormatFloat(o.Scale, 'g', -1, 64)
@@ -296,7 +283,7 @@ func runVectorsImportGGUF(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	set, err := vectors.ImportGGUF(*in)
+	set, err := controlvec.Import(*in)
 	if err != nil {
 		return err
 	}
@@ -356,8 +343,8 @@ func runVectorsInfo(args []string, stdout, stderr io.Writer) error {
 	}
 	info := infoJSON{File: path, ModelHint: s.ModelHint, Method: s.Method, InstructionID: s.InstructionID,
 		Hidden: s.Hidden, NumLayers: s.NumLayers, NPairs: s.NPairs}
-	if s.Best >= 0 {
-		b := s.Best
+	if s.ChosenLayer != vectors.NoLayer {
+		b := s.ChosenLayer
 		info.Layer = &b
 	}
 	for i, l := range s.Layers {
@@ -374,8 +361,8 @@ func runVectorsInfo(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "file         %s\nmodel hint   %s\nmethod       %s\ninstruction  %s\nhidden size  %d\nmodel layers %d\npairs        %d\n",
 		path, s.ModelHint, s.Method, s.InstructionID, s.Hidden, s.NumLayers, s.NPairs)
-	if s.Best >= 0 {
-		fmt.Fprintf(stdout, "layer        %d (layer of choice)\n", s.Best)
+	if s.ChosenLayer != vectors.NoLayer {
+		fmt.Fprintf(stdout, "layer        %d (layer of choice)\n", s.ChosenLayer)
 	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosteer/gosteer/steerlib/chat"
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
 	"github.com/gosteer/gosteer/steerlib/vectors"
@@ -90,11 +91,11 @@ func TestVectorsCLI(t *testing.T) {
 	tmp := t.TempDir()
 
 	// The encoder renders the chat template with the generation prompt.
-	enc, err := vectors.LoadEncoder(dir, false, vectors.DefaultDate)
+	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{Date: chat.DefaultDate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := enc("Hi!")
+	ids, err := enc.Encode("Hi!")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestVectorsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.NPairs != 4 || set.Best != 2 || set.ModelHint != "llama" || set.InstructionID != "change_case:english_lowercase" || len(set.Layers) != 4 || set.Hidden != 64 {
+	if set.NPairs != 4 || set.ChosenLayer != 2 || set.ModelHint != "llama" || set.InstructionID != "change_case:english_lowercase" || len(set.Layers) != 4 || set.Hidden != 64 {
 		t.Fatalf("computed set: %+v", set)
 	}
 	state := filepath.Join(tmp, "lower.state.safetensors")
@@ -131,8 +132,8 @@ func TestVectorsCLI(t *testing.T) {
 	m := mustLoadModel(t, dir)
 	acc := vectors.NewAccumulator(4, 64, false)
 	for _, p := range ps[:4] {
-		w, _ := enc(p.With)
-		o, _ := enc(p.Without)
+		w, _ := enc.Encode(p.With)
+		o, _ := enc.Encode(p.Without)
 		acts, err := vectors.ModelCapture(m)([][]int{w, o})
 		if err != nil {
 			t.Fatal(err)
@@ -227,7 +228,7 @@ func TestVectorsCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2, _ := vectors.Load(vec)
-	if fmt.Sprint(bs.LayerIDs()) != "[1 2]" || bs.NPairs != 8 || bs.Best != 2 {
+	if fmt.Sprint(bs.LayerIDs()) != "[1 2]" || bs.NPairs != 8 || bs.ChosenLayer != 2 {
 		t.Fatalf("imported: %+v", bs)
 	}
 	for _, l := range []int{1, 2} {

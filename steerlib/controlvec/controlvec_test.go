@@ -1,10 +1,11 @@
-package vectors
+package controlvec
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,7 +14,54 @@ import (
 	"testing"
 
 	gguf "github.com/gpustack/gguf-parser-go"
+
+	"github.com/gosteer/gosteer/steerlib/model"
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
+
+// randUnit returns a random unit vector of length d.
+func randUnit(r *rand.Rand, d int) []float32 {
+	u := make([]float32, d)
+	for i := range u {
+		u[i] = float32(r.NormFloat64())
+	}
+	n := vectors.Norm(u)
+	for i := range u {
+		u[i] = float32(float64(u[i]) / n)
+	}
+	return u
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 99)) }
+
+// testSet returns a set with the given layers, random unit directions and
+// distinct statistics; its layer of choice is the middle one.
+func testSet(layers []int, d int, seed uint64) *vectors.Set {
+	r := newRand(seed)
+	s := &vectors.Set{ModelHint: "llama", Method: vectors.MethodMeanDiff, InstructionID: "change_case:english_lowercase",
+		Hidden: d, NumLayers: 6, NPairs: 37, ChosenLayer: layers[len(layers)/2]}
+	for _, l := range layers {
+		s.Layers = append(s.Layers, vectors.Direction{Layer: l, U: randUnit(r, d), Norm: 1 + r.Float64(),
+			ZBar: 3*r.Float64() - 1, MeanProjWithout: r.Float64() - 2, Coef: math.NaN()})
+	}
+	return s
+}
+
+// equalSets fails unless the sets have the same metadata (header and
+// statistics, written with round-trip precision) and bit-exact directions.
+func equalSets(t *testing.T, got, want *vectors.Set) {
+	t.Helper()
+	if g, w := got.Metadata(), want.Metadata(); !reflect.DeepEqual(g, w) {
+		t.Fatalf("metadata differs:\n got %v\nwant %v", g, w)
+	}
+	for i, w := range want.Layers {
+		for j := range w.U {
+			if math.Float32bits(got.Layers[i].U[j]) != math.Float32bits(w.U[j]) {
+				t.Fatalf("layer %d: U[%d] = %v, want %v (not bit-exact)", w.Layer, j, got.Layers[i].U[j], w.U[j])
+			}
+		}
+	}
+}
 
 func f32bytes(v []float32) []byte {
 	b := make([]byte, 4*len(v))
@@ -94,7 +142,7 @@ func TestExportReadByGGUFParser(t *testing.T) {
 	s := testSet([]int{0, 1, 3, 5}, 40, 11)
 	path := filepath.Join(t.TempDir(), "cv.gguf")
 	const c = 2.5
-	if err := ExportGGUF(s, path, ExportOptions{Layers: []int{5, 1, 3}, Scale: c}); err != nil {
+	if err := Export(s, path, ExportOptions{Layers: []int{5, 1, 3}, Scale: c}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := gguf.ParseGGUFFile(path)
@@ -122,7 +170,7 @@ func TestExportReadByGGUFParser(t *testing.T) {
 	if !ok || lc.ValueType != gguf.GGUFMetadataValueTypeUint32 || lc.ValueUint32() != 3 {
 		t.Errorf("layer_count = %+v", lc)
 	}
-	if z := str("gosteer.zbar.3"); z != fmtFloat(s.Layers[2].ZBar) {
+	if z := str("gosteer.zbar.3"); z != formatFloat(s.Layers[2].ZBar) {
 		t.Errorf("gosteer.zbar.3 = %q", z)
 	}
 	raw, err := os.ReadFile(path)
@@ -151,15 +199,15 @@ func TestGGUFExactRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	s := testSet([]int{1, 2, 4}, 64, 5)
 	path := filepath.Join(dir, "cv.gguf")
-	if err := ExportGGUF(s, path, ExportOptions{}); err != nil {
+	if err := Export(s, path, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Load(path) // Load recognizes GGUF by its magic
+	got, err := vectors.Load(path) // Load recognizes GGUF by its magic (registered in init)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := *s
-	want.Layers = append([]Layer(nil), s.Layers...)
+	want.Layers = append([]vectors.Direction(nil), s.Layers...)
 	for i := range want.Layers {
 		want.Layers[i].Coef = 1 // the export coefficient
 	}
@@ -169,12 +217,12 @@ func TestGGUFExactRoundTrip(t *testing.T) {
 	if err := got.Save(nat); err != nil {
 		t.Fatal(err)
 	}
-	back, err := Load(nat)
+	back, err := vectors.Load(nat)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path2 := filepath.Join(dir, "cv2.gguf")
-	if err := ExportGGUF(back, path2, ExportOptions{}); err != nil {
+	if err := Export(back, path2, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	b1, _ := os.ReadFile(path)
@@ -190,10 +238,10 @@ func TestGGUFExactRoundTrip(t *testing.T) {
 		}
 	}
 	// A scaled export recovers u to float32 rounding and the statistics exactly.
-	if err := ExportGGUF(s, path, ExportOptions{Scale: -3}); err != nil {
+	if err := Export(s, path, ExportOptions{Scale: -3}); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := ImportGGUF(path)
+	sc, err := Import(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,26 +261,26 @@ func TestExportErrors(t *testing.T) {
 	dir := t.TempDir()
 	s := testSet([]int{0, 2, 3}, 16, 3)
 	path := filepath.Join(dir, "x.gguf")
-	if err := ExportGGUF(s, path, ExportOptions{}); !errors.Is(err, ErrLayerZero) || !strings.Contains(err.Error(), "layer 0 cannot be expressed") {
+	if err := Export(s, path, ExportOptions{}); !errors.Is(err, ErrLayerZero) || !strings.Contains(err.Error(), "layer 0 cannot be expressed") {
 		t.Errorf("layer 0: err = %v", err)
 	}
-	if err := ExportGGUF(s, path, ExportOptions{Layers: []int{2, 7}}); err == nil || !strings.Contains(err.Error(), "layer 7 is not in") {
+	if err := Export(s, path, ExportOptions{Layers: []int{2, 7}}); err == nil || !strings.Contains(err.Error(), "layer 7 is not in") {
 		t.Errorf("missing layer: err = %v", err)
 	}
-	if err := ExportGGUF(s, path, ExportOptions{Layers: []int{2}, Op: OpClamp}); err == nil || !strings.Contains(err.Error(), "clamp has no llama.cpp equivalent") {
+	if err := Export(s, path, ExportOptions{Layers: []int{2}, Op: model.OpClamp}); err == nil || !strings.Contains(err.Error(), "clamp has no llama.cpp equivalent") {
 		t.Errorf("clamp: err = %v", err)
 	}
-	if err := ExportGGUF(s, path, ExportOptions{Layers: []int{2}, Op: "scale"}); err == nil {
+	if err := Export(s, path, ExportOptions{Layers: []int{2}, Op: model.OpAblate}); err == nil {
 		t.Error("unknown op: no error")
 	}
-	if err := ExportGGUF(s, path, ExportOptions{Layers: []int{2}, Scale: math.Inf(1)}); err == nil {
+	if err := Export(s, path, ExportOptions{Layers: []int{2}, Scale: math.Inf(1)}); err == nil {
 		t.Error("infinite scale: no error")
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("a failed export left a file: %v", err)
 	}
 	// The documented clamp approximation: c_l = z̄_l − mean_proj_without_l.
-	if err := ExportGGUF(s, path, ExportOptions{Layers: []int{2, 3}, Op: OpClamp, ClampApprox: true}); err != nil {
+	if err := Export(s, path, ExportOptions{Layers: []int{2, 3}, Op: model.OpClamp, ClampApprox: true}); err != nil {
 		t.Fatal(err)
 	}
 	g, err := readGGUFFile(path)
@@ -254,7 +302,7 @@ func TestExportErrors(t *testing.T) {
 	}
 	noZ := testSet([]int{2}, 16, 3)
 	noZ.Layers[0].ZBar = math.NaN()
-	if err := ExportGGUF(noZ, path, ExportOptions{Op: OpClamp, ClampApprox: true}); err == nil || !strings.Contains(err.Error(), "needs z̄") {
+	if err := Export(noZ, path, ExportOptions{Op: model.OpClamp, ClampApprox: true}); err == nil || !strings.Contains(err.Error(), "needs z̄") {
 		t.Errorf("clamp approx without z̄: err = %v", err)
 	}
 }
@@ -328,7 +376,7 @@ func TestImportRepengStyle(t *testing.T) {
 			d[i] = scale * u[i]
 		}
 		dirs[l] = d
-		norms[l] = Norm(d)
+		norms[l] = vectors.Norm(d)
 	}
 	path := filepath.Join(dir, "repeng.gguf")
 	repengStyle(t, path, "mistral", dirs, []int{5, 4, 3, 2, 1}, nil)
@@ -336,18 +384,18 @@ func TestImportRepengStyle(t *testing.T) {
 	if _, err := gguf.ParseGGUFFile(path); err != nil {
 		t.Fatalf("gguf-parser-go rejects the hand-written file: %v", err)
 	}
-	s, err := ImportGGUF(path)
+	s, err := Import(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.ModelHint != "mistral" || s.Method != MethodGGUF || s.Hidden != D || s.Best != -1 || !reflect.DeepEqual(s.LayerIDs(), []int{1, 2, 3, 4, 5}) {
+	if s.ModelHint != "mistral" || s.Method != vectors.MethodGGUF || s.Hidden != D || s.ChosenLayer != vectors.NoLayer || !reflect.DeepEqual(s.LayerIDs(), []int{1, 2, 3, 4, 5}) {
 		t.Fatalf("imported set header %+v layers %v", s, s.LayerIDs())
 	}
 	for _, ly := range s.Layers {
 		if ly.Coef != norms[ly.Layer] || !math.IsNaN(ly.ZBar) || !math.IsNaN(ly.Norm) {
 			t.Fatalf("layer %d stats %+v, want Coef %v", ly.Layer, ly, norms[ly.Layer])
 		}
-		if n := Norm(ly.U); math.Abs(n-1) > 1e-6 {
+		if n := vectors.Norm(ly.U); math.Abs(n-1) > 1e-6 {
 			t.Fatalf("layer %d: imported direction has norm %v", ly.Layer, n)
 		}
 		for i, u := range ly.U {
@@ -357,10 +405,11 @@ func TestImportRepengStyle(t *testing.T) {
 		}
 	}
 	// "add" without a value reproduces the file's vector: C·u ≈ direction.N.
-	op, err := ParseSteerSpec(path + "@3:add")
+	ops, err := vectors.LoadSpecs([]string{path + "@3:add"}, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	op := ops[0]
 	if op.Layer != 3 || float64(op.C) != float64(float32(norms[3])) {
 		t.Fatalf("op %+v", op)
 	}
@@ -370,7 +419,7 @@ func TestImportRepengStyle(t *testing.T) {
 		}
 	}
 	// Clamp needs z̄, which a repeng file does not carry.
-	if _, err := ParseSteerSpec(path + "@3:clamp"); err == nil || !strings.Contains(err.Error(), "no z̄") {
+	if _, err := vectors.LoadSpecs([]string{path + "@3:clamp"}, 0, 0); err == nil || !strings.Contains(err.Error(), "no z̄") {
 		t.Fatalf("clamp without z̄: err = %v", err)
 	}
 }
@@ -411,7 +460,7 @@ func TestImportErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := write(strings.ReplaceAll(c.name, " ", "_")+".gguf", c.g)
-			_, err := ImportGGUF(p)
+			_, err := Import(p)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
@@ -419,7 +468,7 @@ func TestImportErrors(t *testing.T) {
 	}
 	junk := filepath.Join(dir, "junk.gguf")
 	os.WriteFile(junk, []byte("GGUF\x09\x00\x00\x00"), 0o644)
-	if _, err := ImportGGUF(junk); err == nil || !strings.Contains(err.Error(), "version 9") {
+	if _, err := Import(junk); err == nil || !strings.Contains(err.Error(), "version 9") {
 		t.Errorf("bad version: err = %v", err)
 	}
 }

@@ -1,16 +1,10 @@
-package vectors
-
-import (
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"math"
-	"sort"
-	"strconv"
-	"strings"
-)
-
-// GGUF control vectors (llama.cpp --control-vector, repeng export_gguf):
+// Package controlvec converts vector sets (steerlib/vectors) to and from
+// GGUF control vectors, the steering-vector files of llama.cpp
+// (--control-vector) and repeng (export_gguf), with its own small GGUF
+// reader and writer. Importing it makes vectors.Load (and steering specs)
+// read GGUF files.
+//
+// # File layout
 //
 //	general.architecture       = "controlvector"
 //	controlvector.model_hint   = model type (string)
@@ -25,9 +19,11 @@ import (
 // gosteer.export_coef.<l> (the coefficient c the direction was multiplied
 // by).
 //
+// # Operators
+//
 // A control vector is always added with a constant coefficient. "add" is
 // exported exactly: direction.l = fl32(c)·u in float32. "clamp" has no
-// llama.cpp equivalent; ExportGGUF refuses it unless ClampApprox is set, in
+// llama.cpp equivalent; Export refuses it unless ClampApprox is set, in
 // which case it exports the constant approximation
 //
 //	c_l = z̄_l − mean_proj_without_l
@@ -36,32 +32,42 @@ import (
 // over the without-instruction prompts (at their last prompt token, where it
 // was measured). This matches clamp on average for prompts like those, not
 // token by token.
+package controlvec
 
-// GGUF operations for ExportOptions.Op.
-const (
-	OpAdd   = "add"
-	OpClamp = "clamp"
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gosteer/gosteer/steerlib/model"
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
-// ExportOptions configures ExportGGUF.
+func init() { vectors.RegisterFormat("gguf", ggufMagic, Import) }
+
+// ExportOptions configures Export.
 type ExportOptions struct {
 	// Layers to export (nil: every layer held). Layer 0 is an error.
 	Layers []int
-	// Op is OpAdd (default) or OpClamp.
-	Op string
+	// Op is model.OpAdd (the default) or model.OpClamp.
+	Op model.OpKind
 	// Scale is the add coefficient c (0 means 1).
 	Scale float64
-	// ClampApprox allows OpClamp, exported as the constant approximation
-	// described in the package documentation.
+	// ClampApprox allows model.OpClamp, exported as the constant
+	// approximation described in the package documentation.
 	ClampApprox bool
 }
 
 // ErrLayerZero is returned when block 0 would be exported to GGUF.
 var ErrLayerZero = errors.New("layer 0 cannot be expressed as a GGUF control vector: llama.cpp numbers direction tensors from 1 (direction.N is added after block N) and rejects direction.0")
 
-// ExportGGUF writes the chosen layers of s as a GGUF control vector.
-func ExportGGUF(s *Set, path string, opts ExportOptions) error {
-	g, err := controlVectorGGUF(s, opts)
+// Export writes the chosen layers of s as a GGUF control vector.
+func Export(s *vectors.Set, path string, opts ExportOptions) error {
+	g, err := toGGUF(s, opts)
 	if err != nil {
 		return fmt.Errorf("export gguf %s: %w", path, err)
 	}
@@ -71,43 +77,51 @@ func ExportGGUF(s *Set, path string, opts ExportOptions) error {
 	return nil
 }
 
-func controlVectorGGUF(s *Set, opts ExportOptions) (*ggufFile, error) {
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// exportPlan checks opts against s and returns the sorted layers, the scale
+// and the gosteer.op tag.
+func exportPlan(s *vectors.Set, opts ExportOptions) (layers []int, scale float64, tag string, err error) {
 	if err := s.Validate(); err != nil {
-		return nil, err
+		return nil, 0, "", err
 	}
-	layers := opts.Layers
+	layers = opts.Layers
 	if layers == nil {
 		layers = s.LayerIDs()
 	}
 	if len(layers) == 0 {
-		return nil, errors.New("no layers to export")
+		return nil, 0, "", errors.New("no layers to export")
 	}
 	layers = append([]int(nil), layers...)
 	sort.Ints(layers)
-	op := opts.Op
-	if op == "" {
-		op = OpAdd
-	}
-	scale := opts.Scale
+	scale = opts.Scale
 	if scale == 0 {
 		scale = 1
 	}
 	if math.IsNaN(scale) || math.IsInf(scale, 0) {
-		return nil, fmt.Errorf("scale %v is not finite", scale)
+		return nil, 0, "", fmt.Errorf("scale %v is not finite", scale)
 	}
-	opTag := op
-	switch op {
-	case OpAdd:
-	case OpClamp:
+	switch opts.Op {
+	case model.OpAdd:
+		return layers, scale, "add", nil
+	case model.OpClamp:
 		if !opts.ClampApprox {
-			return nil, errors.New("clamp has no llama.cpp equivalent (a control vector is added with a constant coefficient); export with add, or ask for the constant approximation c = z̄ − mean_proj_without (--clamp-approx)")
+			return nil, 0, "", errors.New("clamp has no llama.cpp equivalent (a control vector is added with a constant coefficient); export with add, or ask for the constant approximation c = z̄ − mean_proj_without (--clamp-approx)")
 		}
 		if opts.Scale != 0 {
-			return nil, errors.New("scale applies to add; the clamp approximation computes its own coefficient per layer")
+			return nil, 0, "", errors.New("scale applies to add; the clamp approximation computes its own coefficient per layer")
 		}
-		opTag = "clamp_approx"
-	default:
-		return nil, fmt.Errorf("unknown op %q (want add or clamp)", op)
+		return layers, scale, "clamp_approx", nil
+	}
+	return nil, 0, "", fmt.Errorf("unknown op %s (want add or clamp)", opts.Op)
+}
+
+// toGGUF builds the control vector of s: header, gosteer metadata, and one
+// direction tensor per exported layer.
+func toGGUF(s *vectors.Set, opts ExportOptions) (*ggufFile, error) {
+	layers, scale, tag, err := exportPlan(s, opts)
+	if err != nil {
+		return nil, err
 	}
 	md := s.Metadata()
 	g := &ggufFile{Alignment: ggufDefaultAlignment}
@@ -115,7 +129,7 @@ func controlVectorGGUF(s *Set, opts ExportOptions) (*ggufFile, error) {
 		ggufKV{"general.architecture", ggufString, "controlvector"},
 		ggufKV{"controlvector.model_hint", ggufString, s.ModelHint},
 		ggufKV{"controlvector.layer_count", ggufUint32, uint32(len(layers))},
-		ggufKV{"gosteer.op", ggufString, opTag},
+		ggufKV{"gosteer.op", ggufString, tag},
 	)
 	keys := make([]string, 0, len(md))
 	for k := range md {
@@ -131,47 +145,55 @@ func controlVectorGGUF(s *Set, opts ExportOptions) (*ggufFile, error) {
 	}
 	seen := map[int]bool{}
 	for _, l := range layers {
-		if l == 0 {
-			return nil, ErrLayerZero
-		}
 		if seen[l] {
 			return nil, fmt.Errorf("layer %d listed twice", l)
 		}
 		seen[l] = true
-		ly, ok := s.Get(l)
-		if !ok {
-			return nil, fmt.Errorf("layer %d is not in the vector file (layers %v)", l, s.LayerIDs())
+		if err := addDirection(g, s, l, opts.Op, scale); err != nil {
+			return nil, err
 		}
-		c := scale
-		if op == OpClamp {
-			if math.IsNaN(ly.ZBar) || math.IsNaN(ly.MeanProjWithout) {
-				return nil, fmt.Errorf("layer %d: the clamp approximation needs z̄ and the mean projection without the instruction, which this file lacks", l)
-			}
-			c = ly.ZBar - ly.MeanProjWithout
-		}
-		c32 := float32(c)
-		data := make([]byte, 4*len(ly.U))
-		for i, x := range ly.U {
-			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(c32*x))
-		}
-		g.KV = append(g.KV, ggufKV{fmt.Sprintf("gosteer.export_coef.%d", l), ggufString, fmtFloat(float64(c32))})
-		g.Tensors = append(g.Tensors, ggufTensor{
-			Name: fmt.Sprintf("%s%d", directionPrefix, l),
-			Dims: []uint64{uint64(len(ly.U))},
-			Type: ggmlTypeF32,
-			Data: data,
-		})
 	}
 	return g, nil
 }
 
-// ImportGGUF reads a GGUF control vector. Files written by ExportGGUF get
+// addDirection appends direction.l = fl32(c)·u and its export coefficient.
+func addDirection(g *ggufFile, s *vectors.Set, l int, op model.OpKind, scale float64) error {
+	if l == 0 {
+		return ErrLayerZero
+	}
+	ly, ok := s.Get(l)
+	if !ok {
+		return fmt.Errorf("layer %d is not in the vector file (layers %v)", l, s.LayerIDs())
+	}
+	c := scale
+	if op == model.OpClamp {
+		if math.IsNaN(ly.ZBar) || math.IsNaN(ly.MeanProjWithout) {
+			return fmt.Errorf("layer %d: the clamp approximation needs z̄ and the mean projection without the instruction, which this file lacks", l)
+		}
+		c = ly.ZBar - ly.MeanProjWithout
+	}
+	c32 := float32(c)
+	data := make([]byte, 4*len(ly.U))
+	for i, x := range ly.U {
+		binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(c32*x))
+	}
+	g.KV = append(g.KV, ggufKV{fmt.Sprintf("gosteer.export_coef.%d", l), ggufString, formatFloat(float64(c32))})
+	g.Tensors = append(g.Tensors, ggufTensor{
+		Name: fmt.Sprintf("%s%d", vectors.DirectionPrefix, l),
+		Dims: []uint64{uint64(len(ly.U))},
+		Type: ggmlTypeF32,
+		Data: data,
+	})
+	return nil
+}
+
+// Import reads a GGUF control vector. Files written by Export get
 // back all their statistics and directions (bit-exact when exported with
 // coefficient 1; otherwise direction/c rounded to float32), with Coef set to
 // the export coefficient. Other files (llama.cpp, repeng) give
 // u = d/‖d‖ and Coef = ‖d‖ per layer, Method "gguf" and unknown statistics,
 // so "add" with c = Coef reproduces the file.
-func ImportGGUF(path string) (*Set, error) {
+func Import(path string) (*vectors.Set, error) {
 	g, err := readGGUFFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("import gguf %s: %w", path, err)
@@ -183,7 +205,7 @@ func ImportGGUF(path string) (*Set, error) {
 	return s, nil
 }
 
-func fromControlVector(g *ggufFile) (*Set, error) {
+func fromControlVector(g *ggufFile) (*vectors.Set, error) {
 	if arch, ok := g.getString("general.architecture"); ok && arch != "controlvector" {
 		return nil, fmt.Errorf("general.architecture is %q, not \"controlvector\"", arch)
 	}
@@ -193,7 +215,7 @@ func fromControlVector(g *ggufFile) (*Set, error) {
 	dirs := map[int][]float32{}
 	n := 0
 	for _, t := range g.Tensors {
-		l, ok := parseLayerName(t.Name, directionPrefix)
+		l, ok := vectors.ParseLayerName(t.Name, vectors.DirectionPrefix)
 		if !ok {
 			return nil, fmt.Errorf("unexpected tensor %q: a control vector holds only direction.N tensors (llama.cpp rejects others)", t.Name)
 		}
@@ -216,18 +238,18 @@ func fromControlVector(g *ggufFile) (*Set, error) {
 		for i := range d {
 			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
 		}
-		if err := checkFinite(d); err != nil {
+		if err := vectors.CheckFinite(d); err != nil {
 			return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
 		}
 		dirs[l] = d
 	}
-	if format, _ := g.getString("gosteer.format"); format == FormatTag {
+	if format, _ := g.getString("gosteer.format"); format == vectors.FormatTag {
 		return fromGosteerGGUF(g, dirs)
 	}
 	hint, _ := g.getString("controlvector.model_hint")
-	s := &Set{ModelHint: hint, Method: MethodGGUF, Hidden: n, Best: -1}
+	s := &vectors.Set{ModelHint: hint, Method: vectors.MethodGGUF, Hidden: n, ChosenLayer: vectors.NoLayer}
 	for l, d := range dirs {
-		norm := Norm(d)
+		norm := vectors.Norm(d)
 		if norm == 0 {
 			return nil, fmt.Errorf("direction.%d is all zeros: no direction to steer along", l)
 		}
@@ -235,7 +257,7 @@ func fromControlVector(g *ggufFile) (*Set, error) {
 		for i, x := range d {
 			u[i] = float32(float64(x) / norm)
 		}
-		s.Layers = append(s.Layers, Layer{Layer: l, U: u, Norm: math.NaN(), ZBar: math.NaN(), MeanProjWithout: math.NaN(), Coef: norm})
+		s.Layers = append(s.Layers, vectors.Direction{Layer: l, U: u, Norm: math.NaN(), ZBar: math.NaN(), MeanProjWithout: math.NaN(), Coef: norm})
 	}
 	sort.Slice(s.Layers, func(i, j int) bool { return s.Layers[i].Layer < s.Layers[j].Layer })
 	if err := s.Validate(); err != nil {
@@ -244,8 +266,8 @@ func fromControlVector(g *ggufFile) (*Set, error) {
 	return s, nil
 }
 
-// fromGosteerGGUF rebuilds a Set from a file written by ExportGGUF.
-func fromGosteerGGUF(g *ggufFile, dirs map[int][]float32) (*Set, error) {
+// fromGosteerGGUF rebuilds a Set from a file written by Export.
+func fromGosteerGGUF(g *ggufFile, dirs map[int][]float32) (*vectors.Set, error) {
 	md := map[string]string{}
 	coefs := map[int]float64{}
 	for _, kv := range g.KV {
@@ -257,7 +279,7 @@ func fromGosteerGGUF(g *ggufFile, dirs map[int][]float32) (*Set, error) {
 		if !ok {
 			return nil, fmt.Errorf("metadata %s: want a string", kv.Key)
 		}
-		if l, ok := parseLayerName(rest, "export_coef."); ok {
+		if l, ok := vectors.ParseLayerName(rest, "export_coef."); ok {
 			c, err := strconv.ParseFloat(v, 64)
 			if err != nil || c == 0 || math.IsNaN(c) || math.IsInf(c, 0) {
 				return nil, fmt.Errorf("metadata %s=%q: not a finite non-zero number", kv.Key, v)
@@ -286,7 +308,7 @@ func fromGosteerGGUF(g *ggufFile, dirs map[int][]float32) (*Set, error) {
 				d[i] = float32(float64(x) / c)
 			}
 		}
-		md[fmt.Sprintf("coef.%d", l)] = fmtFloat(c)
+		md[fmt.Sprintf("coef.%d", l)] = formatFloat(c)
 	}
 	// The file holds only the exported layers: the layer of choice may be gone.
 	if b, ok := md["layer"]; ok {
@@ -296,5 +318,5 @@ func fromGosteerGGUF(g *ggufFile, dirs map[int][]float32) (*Set, error) {
 			}
 		}
 	}
-	return buildSet(md, dirs)
+	return vectors.FromMetadata(md, dirs)
 }

@@ -1,4 +1,4 @@
-package vectors
+package controlvec
 
 import (
 	"bufio"
@@ -120,85 +120,51 @@ func (w *ggufWriter) u32(v uint32) { w.raw(binary.LittleEndian.AppendUint32(nil,
 func (w *ggufWriter) u64(v uint64) { w.raw(binary.LittleEndian.AppendUint64(nil, v)) }
 func (w *ggufWriter) str(s string) { w.u64(uint64(len(s))); w.raw([]byte(s)) }
 
+// put writes v with write when it holds a T, and reports a mismatch otherwise.
+func put[T any](v any, bad func() error, write func(T)) error {
+	x, ok := v.(T)
+	if !ok {
+		return bad()
+	}
+	write(x)
+	return nil
+}
+
+// value writes v as a metadata value of type t.
 func (w *ggufWriter) value(t uint32, v any) error {
 	bad := func() error { return fmt.Errorf("gguf: value %v (%T) does not match type %d", v, v, t) }
+	le := binary.LittleEndian
 	switch t {
 	case ggufUint8:
-		x, ok := v.(uint8)
-		if !ok {
-			return bad()
-		}
-		w.raw([]byte{x})
+		return put(v, bad, func(x uint8) { w.raw([]byte{x}) })
 	case ggufInt8:
-		x, ok := v.(int8)
-		if !ok {
-			return bad()
-		}
-		w.raw([]byte{byte(x)})
+		return put(v, bad, func(x int8) { w.raw([]byte{byte(x)}) })
 	case ggufUint16:
-		x, ok := v.(uint16)
-		if !ok {
-			return bad()
-		}
-		w.raw(binary.LittleEndian.AppendUint16(nil, x))
+		return put(v, bad, func(x uint16) { w.raw(le.AppendUint16(nil, x)) })
 	case ggufInt16:
-		x, ok := v.(int16)
-		if !ok {
-			return bad()
-		}
-		w.raw(binary.LittleEndian.AppendUint16(nil, uint16(x)))
+		return put(v, bad, func(x int16) { w.raw(le.AppendUint16(nil, uint16(x))) })
 	case ggufUint32:
-		x, ok := v.(uint32)
-		if !ok {
-			return bad()
-		}
-		w.u32(x)
+		return put(v, bad, w.u32)
 	case ggufInt32:
-		x, ok := v.(int32)
-		if !ok {
-			return bad()
-		}
-		w.u32(uint32(x))
+		return put(v, bad, func(x int32) { w.u32(uint32(x)) })
 	case ggufFloat32:
-		x, ok := v.(float32)
-		if !ok {
-			return bad()
-		}
-		w.u32(math.Float32bits(x))
+		return put(v, bad, func(x float32) { w.u32(math.Float32bits(x)) })
 	case ggufBool:
-		x, ok := v.(bool)
-		if !ok {
-			return bad()
-		}
-		b := byte(0)
-		if x {
-			b = 1
-		}
-		w.raw([]byte{b})
+		return put(v, bad, func(x bool) {
+			if x {
+				w.raw([]byte{1})
+			} else {
+				w.raw([]byte{0})
+			}
+		})
 	case ggufString:
-		x, ok := v.(string)
-		if !ok {
-			return bad()
-		}
-		w.str(x)
+		return put(v, bad, w.str)
 	case ggufUint64:
-		x, ok := v.(uint64)
-		if !ok {
-			return bad()
-		}
-		w.u64(x)
+		return put(v, bad, w.u64)
 	case ggufInt64:
-		x, ok := v.(int64)
-		if !ok {
-			return bad()
-		}
-		w.u64(uint64(x))
+		return put(v, bad, func(x int64) { w.u64(uint64(x)) })
 	case ggufFloat64:
-		x, ok := v.(float64)
-		if !ok {
-			return bad()
-		}
-		w.u64(math.Float64bits(x))
+		return put(v, bad, func(x float64) { w.u64(math.Float64bits(x)) })
 	case ggufArray:
 		a, ok := v.(ggufArr)
 		if !ok {
@@ -211,10 +177,9 @@ func (w *ggufWriter) value(t uint32, v any) error {
 				return err
 			}
 		}
-	default:
-		return fmt.Errorf("gguf: unknown value type %d", t)
+		return nil
 	}
-	return nil
+	return fmt.Errorf("gguf: unknown value type %d", t)
 }
 
 func alignUp(n, a uint64) uint64 { return (n + a - 1) / a * a }
@@ -453,61 +418,87 @@ func decodeGGUF(b []byte) (*ggufFile, error) {
 	if nt > ggufMaxCount || nkv > ggufMaxCount {
 		return nil, fmt.Errorf("implausible counts: %d tensors, %d metadata entries", nt, nkv)
 	}
+	if err := r.metadata(g, nkv); err != nil {
+		return nil, err
+	}
+	for i := uint64(0); i < nt; i++ {
+		t, err := r.tensorInfo(i)
+		if err != nil {
+			return nil, err
+		}
+		g.Tensors = append(g.Tensors, t)
+	}
+	if err := sliceTensorData(g, b, alignUp(r.pos, g.Alignment)); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// metadata reads n metadata entries into g, and its alignment.
+func (r *ggufReader) metadata(g *ggufFile, n uint64) error {
 	g.Alignment = ggufDefaultAlignment
-	for i := uint64(0); i < nkv; i++ {
+	for i := uint64(0); i < n; i++ {
 		key, err := r.str()
 		if err != nil {
-			return nil, fmt.Errorf("metadata %d key: %w", i, err)
+			return fmt.Errorf("metadata %d key: %w", i, err)
 		}
 		t, err := r.u32()
 		if err != nil {
-			return nil, fmt.Errorf("metadata %s type: %w", key, err)
+			return fmt.Errorf("metadata %s type: %w", key, err)
 		}
 		v, err := r.value(t, 0)
 		if err != nil {
-			return nil, fmt.Errorf("metadata %s: %w", key, err)
+			return fmt.Errorf("metadata %s: %w", key, err)
 		}
 		g.KV = append(g.KV, ggufKV{Key: key, Type: t, Value: v})
 		if key == "general.alignment" {
 			a, ok := v.(uint32)
 			if !ok || a == 0 || a&(a-1) != 0 {
-				return nil, fmt.Errorf("general.alignment %v: want a power-of-two uint32", v)
+				return fmt.Errorf("general.alignment %v: want a power-of-two uint32", v)
 			}
 			g.Alignment = uint64(a)
 		}
 	}
-	for i := uint64(0); i < nt; i++ {
-		var t ggufTensor
-		if t.Name, err = r.str(); err != nil {
-			return nil, fmt.Errorf("tensor %d name: %w", i, err)
-		}
-		nd, err := r.u32()
-		if err != nil {
-			return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
-		}
-		if nd > ggufMaxDims {
-			return nil, fmt.Errorf("tensor %s: %d dimensions", t.Name, nd)
-		}
-		for j := uint32(0); j < nd; j++ {
-			d, err := r.u64()
-			if err != nil {
-				return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
-			}
-			t.Dims = append(t.Dims, d)
-		}
-		if t.Type, err = r.u32(); err != nil {
-			return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
-		}
-		if t.Offset, err = r.u64(); err != nil {
-			return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
-		}
-		g.Tensors = append(g.Tensors, t)
+	return nil
+}
+
+// tensorInfo reads the name, dimensions, type and data offset of tensor i.
+func (r *ggufReader) tensorInfo(i uint64) (ggufTensor, error) {
+	var t ggufTensor
+	var err error
+	if t.Name, err = r.str(); err != nil {
+		return t, fmt.Errorf("tensor %d name: %w", i, err)
 	}
-	dataStart := alignUp(r.pos, g.Alignment)
+	nd, err := r.u32()
+	if err != nil {
+		return t, fmt.Errorf("tensor %s: %w", t.Name, err)
+	}
+	if nd > ggufMaxDims {
+		return t, fmt.Errorf("tensor %s: %d dimensions", t.Name, nd)
+	}
+	for j := uint32(0); j < nd; j++ {
+		d, err := r.u64()
+		if err != nil {
+			return t, fmt.Errorf("tensor %s: %w", t.Name, err)
+		}
+		t.Dims = append(t.Dims, d)
+	}
+	if t.Type, err = r.u32(); err != nil {
+		return t, fmt.Errorf("tensor %s: %w", t.Name, err)
+	}
+	if t.Offset, err = r.u64(); err != nil {
+		return t, fmt.Errorf("tensor %s: %w", t.Name, err)
+	}
+	return t, nil
+}
+
+// sliceTensorData points the Data of every tensor of a known type at its
+// bytes in b, whose data section starts at dataStart.
+func sliceTensorData(g *ggufFile, b []byte, dataStart uint64) error {
 	for i := range g.Tensors {
 		t := &g.Tensors[i]
 		if t.Offset%g.Alignment != 0 {
-			return nil, fmt.Errorf("tensor %s: offset %d not aligned to %d", t.Name, t.Offset, g.Alignment)
+			return fmt.Errorf("tensor %s: offset %d not aligned to %d", t.Name, t.Offset, g.Alignment)
 		}
 		es, ok := ggmlTypeSize(t.Type)
 		if !ok {
@@ -516,17 +507,17 @@ func decodeGGUF(b []byte) (*ggufFile, error) {
 		n := es
 		for _, d := range t.Dims {
 			if d != 0 && n > math.MaxUint64/d {
-				return nil, fmt.Errorf("tensor %s: size overflows", t.Name)
+				return fmt.Errorf("tensor %s: size overflows", t.Name)
 			}
 			n *= d
 		}
 		start := dataStart + t.Offset
 		if start < dataStart || start > uint64(len(b)) || n > uint64(len(b))-start {
-			return nil, fmt.Errorf("tensor %s: data [%d, +%d) lies outside the file (%d bytes)", t.Name, start, n, len(b))
+			return fmt.Errorf("tensor %s: data [%d, +%d) lies outside the file (%d bytes)", t.Name, start, n, len(b))
 		}
 		t.Data = b[start : start+n]
 	}
-	return g, nil
+	return nil
 }
 
 // readGGUFFile reads and parses path.
