@@ -1,8 +1,7 @@
 // Package nbkit holds the little that gosteer's notebooks share beyond the
-// library itself: which checkpoint a notebook runs on, whether a person is
-// watching (widgets) or the notebook runs headless, and a session bundling the
-// model with its tokenizer and chat encoder so that a cell can ask for answers
-// in one call.
+// steerlib facade: which checkpoint a notebook runs on, whether a person is
+// watching (widgets) or the notebook runs headless, where one cell leaves
+// results for the next, and answers as trimmed strings.
 //
 // A notebook runs on the embedded tinyif model unless the environment variable
 // GOSTEER_MODEL names a Hugging Face folder or a Hub id ("hf://org/name"):
@@ -19,12 +18,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
+	"github.com/gosteer/gosteer/steerlib"
+	"github.com/gosteer/gosteer/steerlib/chat"
 	"github.com/gosteer/gosteer/steerlib/model"
-	"github.com/gosteer/gosteer/steerlib/tinyif"
-	"github.com/gosteer/gosteer/steerlib/tokenizer"
-	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 // EnvModel names the checkpoint the notebooks run on ("" or unset: the
@@ -44,70 +41,55 @@ func Headless() bool {
 // ModelSource returns what GOSTEER_MODEL names, or "" for the embedded model.
 func ModelSource() string { return strings.TrimSpace(os.Getenv(EnvModel)) }
 
-// Session is a loaded model with its tokenizer and prompt encoder.
-type Session struct {
-	// Source is GOSTEER_MODEL as given ("" for the embedded model); Dir is
-	// the local folder the files were read from.
-	Source, Dir string
-	// Name is a short label for titles: "tinyif" or the folder's base name.
-	Name  string
-	Model *model.Model
-	Tok   *tokenizer.Tokenizer
-	// Enc renders a user message with the chat template (generation prompt
-	// added) and tokenizes it; Plain is true when the folder has no chat
-	// template and prompts use the plain "Q: …\nA:" format instead.
-	Enc   vectors.Encoder
-	Plain bool
-	// LoadTime is how long loading took.
-	LoadTime time.Duration
+// Name is a short label of the notebook's model for titles and work folders:
+// "tinyif", or the last element of GOSTEER_MODEL.
+func Name() string {
+	src := strings.TrimSuffix(ModelSource(), "/")
+	if src == "" {
+		return "tinyif"
+	}
+	if i := strings.LastIndexAny(src, "/:"); i >= 0 {
+		return src[i+1:]
+	}
+	return src
 }
 
-// Open loads the notebook's model: GOSTEER_MODEL when set, else the embedded
-// tinyif model (offline).
-func Open() (*Session, error) {
-	start := time.Now()
-	s := &Session{Source: ModelSource(), Name: "tinyif"}
-	var err error
-	if s.Source == "" {
-		if s.Dir, err = tinyif.EmbeddedModelDir(); err != nil {
-			return nil, fmt.Errorf("nbkit: embedded model: %w", err)
+// Open opens the notebook's model through the facade (steerlib.Open of
+// GOSTEER_MODEL, or of the embedded model). A folder whose tokenizer has no
+// chat template (a base model) is opened again with steerlib.WithPlain, so
+// prompts use the plain "Q: …\nA:" format.
+func Open(opts ...steerlib.Option) (*steerlib.Model, error) {
+	m, err := steerlib.Open(ModelSource(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nbkit: %s=%q: %w", EnvModel, ModelSource(), err)
+	}
+	if _, encErr := m.Encode("x"); encErr != nil && m.Encoder != nil && m.Encoder.Tokenizer != nil {
+		m.Close()
+		if m, err = steerlib.Open(ModelSource(), append(opts, steerlib.WithPlain())...); err != nil {
+			return nil, fmt.Errorf("nbkit: %s=%q (plain prompts): %w", EnvModel, ModelSource(), err)
 		}
-	} else if s.Dir, err = model.ResolveDir(s.Source, false); err != nil {
-		return nil, fmt.Errorf("nbkit: %s=%q: %w", EnvModel, s.Source, err)
-	} else {
-		s.Name = lastElem(strings.TrimSuffix(s.Source, "/"))
 	}
-	if s.Model, err = model.Load(s.Dir, model.WithOffline()); err != nil {
-		return nil, fmt.Errorf("nbkit: %w", err)
-	}
-	if s.Tok, err = tokenizer.Load(s.Dir); err != nil {
-		s.Model.Close()
-		return nil, fmt.Errorf("nbkit: %w", err)
-	}
-	if s.Enc, err = vectors.LoadEncoder(s.Dir, false, time.Time{}); err != nil {
-		// A base model without a chat template: plain "Q: …\nA:" prompts.
-		if s.Enc, err = vectors.LoadEncoder(s.Dir, true, time.Time{}); err != nil {
-			s.Model.Close()
-			return nil, fmt.Errorf("nbkit: prompt encoder: %w", err)
-		}
-		s.Plain = true
-	}
-	s.LoadTime = time.Since(start)
-	return s, nil
+	return m, nil
 }
 
-func lastElem(p string) string {
-	if i := strings.LastIndexAny(p, "/:"); i >= 0 {
-		return p[i+1:]
+// Plain reports whether m encodes prompts in the plain "Q: …\nA:" format.
+func Plain(m *steerlib.Model) bool {
+	if m.Encoder == nil {
+		return false
 	}
-	return p
+	_, ok := m.Encoder.Format.(chat.PlainFormat)
+	if p, isPtr := m.Encoder.Format.(*chat.PlainFormat); isPtr && p != nil {
+		ok = true
+	}
+	return ok
 }
 
-// WorkDir returns (and creates) a folder for what one notebook's cells hand
-// to the next ones — GoNB runs every cell as a new program, so vectors and
-// results travel through files: <temp>/gosteer-notebooks/<notebook>/<Name>.
-func (s *Session) WorkDir(notebook string) (string, error) {
-	dir := filepath.Join(os.TempDir(), "gosteer-notebooks", notebook, safeName(s.Name))
+// WorkDir returns (and creates) the folder where one notebook's cells leave
+// results for the next ones — GoNB runs every cell as a new program, so
+// vectors and answers travel through files:
+// <temp>/gosteer-notebooks/<notebook>/<Name()>.
+func WorkDir(notebook string) (string, error) {
+	dir := filepath.Join(os.TempDir(), "gosteer-notebooks", notebook, safeName(Name()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("nbkit: work folder: %w", err)
 	}
@@ -124,47 +106,23 @@ func safeName(name string) string {
 	}, name)
 }
 
-// Close releases the model.
-func (s *Session) Close() error { return s.Model.Close() }
-
-// Encode returns the token rows of prompts (see Enc).
-func (s *Session) Encode(prompts []string) ([][]int, error) {
-	rows := make([][]int, len(prompts))
-	for i, p := range prompts {
-		ids, err := s.Enc(p)
-		if err != nil {
-			return nil, fmt.Errorf("nbkit: encode prompt %d: %w", i, err)
-		}
-		rows[i] = ids
+// Answers generates greedy answers of at most maxNew tokens to prompts (one
+// batch), steered by ops, and returns their texts trimmed of surrounding
+// space. With plain prompts a row stops at the next "\nQ:", which is cut.
+func Answers(m *steerlib.Model, prompts []string, maxNew int, ops ...model.SteerOp) ([]string, error) {
+	opts := steerlib.GenerateOptions{MaxNewTokens: maxNew, Steer: ops}
+	if Plain(m) {
+		opts.Stop = []string{"\nQ:"}
 	}
-	return rows, nil
-}
-
-// Answers generates greedy answers of at most maxNew tokens to prompts, in one
-// batch, steered by ops, and returns them decoded without special tokens.
-// Plain-format sessions stop at the next "Q:".
-func (s *Session) Answers(prompts []string, maxNew int, ops ...model.SteerOp) ([]string, error) {
-	rows, err := s.Encode(prompts)
+	gens, err := m.Generate(prompts, opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nbkit: answers: %w", err)
 	}
-	opts := model.GenerateOptions{MaxNewTokens: maxNew, Greedy: true, StopAtEOS: true, Steer: ops}
-	if s.Plain {
-		opts.StopStrings = []string{"\nQ:"}
-		opts.Decode = func(ids []int) (string, error) { return s.Tok.Decode(ids, true) }
-	}
-	res, err := s.Model.Generate(rows, opts)
-	if err != nil {
-		return nil, fmt.Errorf("nbkit: generate: %w", err)
-	}
-	out := make([]string, len(res.Tokens))
-	for i, ids := range res.Tokens {
-		text, err := s.Tok.Decode(ids, true)
-		if err != nil {
-			return nil, fmt.Errorf("nbkit: decode answer %d: %w", i, err)
-		}
-		if s.Plain {
-			text, _, _ = strings.Cut(text, "\nQ:")
+	out := make([]string, len(gens))
+	for i, g := range gens {
+		text := g.Text
+		if len(opts.Stop) > 0 {
+			text, _, _ = strings.Cut(text, opts.Stop[0])
 		}
 		out[i] = strings.TrimSpace(text)
 	}
