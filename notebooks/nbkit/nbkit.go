@@ -10,7 +10,8 @@
 //
 // `go run ./kernel run` sets GOSTEER_HEADLESS=1 for the notebooks it executes;
 // notebooks then replace their widgets (which wait for a browser) by the
-// widgets' default values.
+// widgets' default values. In a browser, an interactive cell listens to its
+// widgets until they have been idle for WidgetIdle.
 package nbkit
 
 import (
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gosteer/gosteer/steerlib"
 	"github.com/gosteer/gosteer/steerlib/chat"
@@ -30,6 +32,23 @@ const EnvModel = "GOSTEER_MODEL"
 
 // EnvHeadless is set to "1" by `go run ./kernel run` (nbconvert, no browser).
 const EnvHeadless = "GOSTEER_HEADLESS"
+
+// EnvWidgetIdle sets how long an interactive cell keeps listening to its
+// widgets after the last change (a Go duration; default DefaultWidgetIdle).
+// A browser test that runs every cell sets it short.
+const EnvWidgetIdle = "GOSTEER_WIDGET_IDLE"
+
+// DefaultWidgetIdle is the idle time after which interactive cells stop.
+const DefaultWidgetIdle = 10 * time.Minute
+
+// WidgetIdle returns GOSTEER_WIDGET_IDLE, or DefaultWidgetIdle when it is
+// unset or not a positive duration.
+func WidgetIdle() time.Duration {
+	if d, err := time.ParseDuration(strings.TrimSpace(os.Getenv(EnvWidgetIdle))); err == nil && d > 0 {
+		return d
+	}
+	return DefaultWidgetIdle
+}
 
 // Headless reports whether the notebook runs without a browser (GOSTEER_HEADLESS
 // set to a non-empty value other than "0"), where widgets must not be built.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosteer/gosteer/steerlib/tinyif"
 )
@@ -30,6 +31,24 @@ func TestHeadlessAndName(t *testing.T) {
 		}
 		if got := Name(); got != tc.wantName {
 			t.Errorf("%s=%q: Name() = %q, want %q", EnvModel, tc.model, got, tc.wantName)
+		}
+	}
+}
+
+func TestWidgetIdle(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want time.Duration
+	}{
+		{"", DefaultWidgetIdle},
+		{"2s", 2 * time.Second},
+		{" 90ms ", 90 * time.Millisecond},
+		{"-1s", DefaultWidgetIdle},
+		{"soon", DefaultWidgetIdle},
+	} {
+		t.Setenv(EnvWidgetIdle, tc.env)
+		if got := WidgetIdle(); got != tc.want {
+			t.Errorf("%s=%q: WidgetIdle() = %v, want %v", EnvWidgetIdle, tc.env, got, tc.want)
 		}
 	}
 }
