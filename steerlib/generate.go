@@ -25,10 +25,16 @@ type GenerateOptions struct {
 	PastEOS bool
 	// Stop ends a row once its text contains one of these strings.
 	Stop []string
+	// BatchSize is the most prompts generated together (0:
+	// DefaultBatchSize); memory grows with it.
+	BatchSize int
 }
 
-// DefaultMaxNewTokens is the length limit of GenerateOptions{}.
-const DefaultMaxNewTokens = 128
+// Defaults of GenerateOptions.
+const (
+	DefaultMaxNewTokens = 128
+	DefaultBatchSize    = 32
+)
 
 // Generation is one generated continuation.
 type Generation struct {
@@ -50,7 +56,8 @@ func (m *Model) Generate(prompts []string, opts GenerateOptions) ([]Generation, 
 	return m.GenerateIDs(rows, opts)
 }
 
-// GenerateIDs continues prompts that are already token ids.
+// GenerateIDs continues prompts that are already token ids, BatchSize rows
+// at a time.
 func (m *Model) GenerateIDs(rows [][]int, opts GenerateOptions) ([]Generation, error) {
 	mo := model.GenerateOptions{
 		MaxNewTokens: opts.MaxNewTokens, Greedy: opts.Temperature <= 0, Temperature: opts.Temperature,
@@ -60,23 +67,30 @@ func (m *Model) GenerateIDs(rows [][]int, opts GenerateOptions) ([]Generation, e
 	if mo.MaxNewTokens == 0 {
 		mo.MaxNewTokens = DefaultMaxNewTokens
 	}
+	bs := opts.BatchSize
+	if bs <= 0 {
+		bs = DefaultBatchSize
+	}
 	dec := m.Encoder != nil && m.Encoder.Tokenizer != nil
 	if dec {
 		mo.Decode = m.Encoder.Decode
 	} else if len(opts.Stop) > 0 {
 		return nil, fmt.Errorf("generate: stop strings need the model folder's tokenizer")
 	}
-	res, err := m.Net.Generate(rows, mo)
-	if err != nil {
-		return nil, fmt.Errorf("generate: %w", err)
-	}
-	out := make([]Generation, len(res.Tokens))
-	for i, ids := range res.Tokens {
-		out[i] = Generation{IDs: ids, Reason: res.Reasons[i]}
-		if dec {
-			if out[i].Text, err = m.Encoder.Decode(ids); err != nil {
-				return nil, fmt.Errorf("generate: row %d: %w", i, err)
+	out := make([]Generation, 0, len(rows))
+	for start := 0; start < len(rows); start += bs {
+		res, err := m.Net.Generate(rows[start:min(len(rows), start+bs)], mo)
+		if err != nil {
+			return nil, fmt.Errorf("generate rows %d..: %w", start, err)
+		}
+		for i, ids := range res.Tokens {
+			g := Generation{IDs: ids, Reason: res.Reasons[i]}
+			if dec {
+				if g.Text, err = m.Encoder.Decode(ids); err != nil {
+					return nil, fmt.Errorf("generate: row %d: %w", start+i, err)
+				}
 			}
+			out = append(out, g)
 		}
 	}
 	return out, nil

@@ -40,7 +40,9 @@ func TestOpenEmbedded(t *testing.T) {
 	}{
 		{"greedy", steerlib.GenerateOptions{MaxNewTokens: 12}, 0},
 		{"past eos", steerlib.GenerateOptions{MaxNewTokens: 40, PastEOS: true}, 40},
+		{"one row per batch", steerlib.GenerateOptions{MaxNewTokens: 12, BatchSize: 1}, 0},
 	}
+	var greedy []steerlib.Generation
 	for _, c := range cases {
 		a, err := m.GenerateIDs(rows, c.opts)
 		if err != nil {
@@ -49,6 +51,16 @@ func TestOpenEmbedded(t *testing.T) {
 		b, err := m.Generate([]string{"Tell me about owls.", "Describe a harbor."}, c.opts)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
+		}
+		switch c.name {
+		case "greedy":
+			greedy = a
+		case "one row per batch":
+			for i := range a {
+				if !slices.Equal(a[i].IDs, greedy[i].IDs) {
+					t.Errorf("row %d alone: %q, in a batch of two: %q", i, a[i].Text, greedy[i].Text)
+				}
+			}
 		}
 		for i := range a {
 			if !slices.Equal(a[i].IDs, b[i].IDs) || a[i].Text != b[i].Text || a[i].Text == "" {

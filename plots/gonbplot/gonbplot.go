@@ -9,9 +9,11 @@ package gonbplot
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gosteer/gosteer/plots"
@@ -42,14 +44,35 @@ func svgElement(data []byte) string {
 
 // PNG renders p (a *plot.Plot or any plots.Chart) as PNG at the given size
 // (zero: plots' default size; plots.PNGDPI dots per inch) and displays it in
-// the notebook.
+// the notebook at that size in CSS pixels (width and height metadata), the
+// same size as the SVG of the chart, sharp on high-density screens.
 func PNG(p plots.Chart, w, h vg.Length) error {
+	if w <= 0 {
+		w = plots.DefaultWidth
+	}
+	if h <= 0 {
+		h = plots.DefaultHeight
+	}
 	data, err := plots.Render(p, plots.PNG, w, h)
 	if err != nil {
 		return fmt.Errorf("display: %w", err)
 	}
-	gonbui.DisplayPng(data)
+	if gonbui.IsNotebook {
+		gonbui.SendData(pngDisplay(data, w, h))
+	}
 	return nil
+}
+
+// pngDisplay is the display message of a PNG of w×h: the image and its size
+// in CSS pixels (96 per inch) as Jupyter's image metadata. The size sits at
+// the top level of the metadata, where Jupyter also looks: GoNB sends
+// metadata with encoding/gob, which takes basic values only.
+func pngDisplay(data []byte, w, h vg.Length) *protocol.DisplayData {
+	css := func(l vg.Length) int { return int(math.Round(l.Points() * 96 / 72)) }
+	return &protocol.DisplayData{
+		Data:     map[protocol.MIMEType]any{protocol.MIMEImagePNG: data},
+		Metadata: map[string]any{"width": css(w), "height": css(h)},
+	}
 }
 
 // Table displays an HTML table (cells are escaped; see plots.HTMLTable).

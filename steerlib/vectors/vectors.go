@@ -89,8 +89,9 @@ type Set struct {
 	NumLayers int
 	// NPairs is the number of pairs the directions were computed from.
 	NPairs int
-	// ChosenLayer is the layer of choice (e.g. picked on validation
-	// prompts), or NoLayer when none is chosen.
+	// ChosenLayer is the layer to steer at (e.g. picked on validation
+	// prompts), or NoLayer when none is chosen (not yet, or because
+	// steering at no layer beat not steering).
 	ChosenLayer int
 	// Layers are the directions, sorted by layer.
 	Layers []Direction

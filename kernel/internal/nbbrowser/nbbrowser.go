@@ -213,7 +213,7 @@ func (b *Browser) inspect(ctx context.Context, res *Result) error {
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](jsUnclip)); err != nil {
 		return fmt.Errorf("unclip page: %w", err)
 	}
-	if res.Screenshot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err != nil {
+	if res.Screenshot, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("body"))); err != nil {
 		return fmt.Errorf("screenshot: %w", err)
 	}
 	return nil
@@ -261,12 +261,14 @@ const jsInspect = `(() => {
 
 // jsUnclip lets the page grow to its content, so that a full-page screenshot
 // shows every cell (the classic UI scrolls inside #site, not the window) and
-// every output (it puts tall outputs in a scroll box).
+// every output (it puts tall outputs in a scroll box). A style sheet with
+// !important rules wins over the heights the UI's resize handler sets inline
+// when the screenshot resizes the view.
 const jsUnclip = `(() => {
-	document.querySelectorAll(".output_scroll").forEach(e => e.classList.remove("output_scroll"));
-	for (const e of [document.documentElement, document.body, document.getElementById("site")]) {
-		e.style.height = "auto"; e.style.overflow = "visible";
-	}
+	const st = document.createElement("style");
+	st.textContent = "html, body, #site { position: static !important; height: auto !important; overflow: visible !important; }" +
+		" .output_scroll { height: auto !important; max-height: none !important; overflow: visible !important; box-shadow: none !important; }";
+	document.head.appendChild(st);
 	window.scrollTo(0, 0);
 })()`
 

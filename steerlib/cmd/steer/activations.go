@@ -33,7 +33,10 @@ type runtimeFlags struct {
 // specList collects a repeatable string flag.
 type specList []string
 
-func (s *specList) String() string     { return strings.Join(*s, " ") }
+// String implements flag.Value.
+func (s *specList) String() string { return strings.Join(*s, " ") }
+
+// Set implements flag.Value.
 func (s *specList) Set(v string) error { *s = append(*s, v); return nil }
 
 func addRuntimeFlags(fs *flag.FlagSet, withSteer bool) runtimeFlags {

@@ -31,8 +31,10 @@ type generateOutput struct {
 // dateFlag is a YYYY-MM-DD flag value.
 type dateFlag time.Time
 
+// String implements flag.Value.
 func (d *dateFlag) String() string { return time.Time(*d).Format(time.DateOnly) }
 
+// Set implements flag.Value.
 func (d *dateFlag) Set(s string) error {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
