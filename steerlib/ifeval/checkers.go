@@ -248,6 +248,9 @@ func buildResponseLanguage(k *kwargs, _ string) (checker, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLanguageCode(lang); err != nil {
+		return nil, k.errf("kwarg \"language\": %v", err)
+	}
 	return func(v string) (bool, error) {
 		got, ok, err := detectLanguage(v)
 		if err != nil {
@@ -368,6 +371,9 @@ func buildPostscript(k *kwargs, _ string) (checker, error) {
 		return nil, err
 	}
 	marker = pystr.Strip(marker)
+	if marker == "" {
+		return nil, k.errf("kwarg \"postscript_marker\" is empty")
+	}
 	sp := `[` + pystr.SpaceClass + `]`
 	var pat string
 	switch marker {
@@ -463,6 +469,9 @@ func buildMultipleSections(k *kwargs, _ string) (checker, error) {
 		return nil, err
 	}
 	spliter = pystr.Strip(spliter)
+	if spliter == "" {
+		return nil, k.errf("kwarg \"section_spliter\" is empty")
+	}
 	n, err := k.int("num_sections")
 	if err != nil {
 		return nil, err
@@ -539,6 +548,9 @@ func buildEndChecker(k *kwargs, _ string) (checker, error) {
 		return nil, err
 	}
 	want := pyLower(pystr.Strip(end))
+	if want == "" {
+		return nil, k.errf("kwarg \"end_phrase\" is empty")
+	}
 	return func(v string) (bool, error) {
 		v = pyLower(strings.Trim(pystr.Strip(v), `"`))
 		return strings.HasSuffix(v, want), nil
