@@ -178,6 +178,7 @@ func runJupyter(ctx context.Context, opts Options, dir string, args []string) er
 	var tail tailBuffer
 	cmd := exec.CommandContext(ctx, opts.Jupyter, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOSTEER_HEADLESS=1") // notebooks skip widgets (no browser)
 	cmd.Stdout = io.MultiWriter(opts.Log, &tail)
 	cmd.Stderr = io.MultiWriter(opts.Log, &tail)
 	// On cancellation, interrupt rather than kill nbconvert, so it shuts its
