@@ -64,6 +64,10 @@ func (b *syncBuffer) String() string {
 // returns its base URL and token once the server answers.
 func startNotebookServer(t *testing.T, dir string) (base, token string) {
 	t.Helper()
+	// Interactive cells (notebooks/04) listen to their widgets until they
+	// have been idle this long (nbkit.EnvWidgetIdle); the browser test runs
+	// every cell and moves no widget, so it lets them stop quickly.
+	t.Setenv("GOSTEER_WIDGET_IDLE", "2s")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
