@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -332,6 +333,16 @@ func (r *demoRunner) judgeSteered(ir *InstructionResult, test []Example, with, w
 	if err != nil {
 		return nil, fmt.Errorf("tinyif demo: %s: %w", ir.ID, err)
 	}
+	withRows, err := r.encodeAll(prompts(test, true))
+	if err != nil {
+		return nil, err
+	}
+	withPPL, err := Perplexities(r.m, withRows, with.ids, r.opts.BatchSize)
+	if err != nil {
+		return nil, fmt.Errorf("tinyif demo: %s: %w", ir.ID, err)
+	}
+	slices.Sort(withPPL)
+	ir.WithPerplexityMin, ir.WithPerplexityMedian = withPPL[0], withPPL[len(withPPL)/2]
 	held := make([]HeldOutAnswer, len(test))
 	passes, clean := 0, 0
 	for i, e := range test {
