@@ -142,10 +142,15 @@ type InstructionResult struct {
 	// SteeredClean is the share of steered answers that are clean passes
 	// (pass the loose check, name the topic, are not degenerate; see
 	// JudgeAnswer); CleanOfPasses is the same count over the steered passes.
-	SteeredClean   float64 `json:"steered_clean"`
-	CleanOfPasses  float64 `json:"clean_of_passes"`
-	WithOnTopic    float64 `json:"with_on_topic"`
-	WithoutOnTopic float64 `json:"without_on_topic"`
+	SteeredClean  float64 `json:"steered_clean"`
+	CleanOfPasses float64 `json:"clean_of_passes"`
+	// WithPerplexityMin / WithPerplexityMedian describe the perplexities of
+	// the (unsteered) answers with the instruction under the model: the
+	// reference for the degeneracy threshold MinPerplexity.
+	WithPerplexityMin    float64 `json:"with_perplexity_min"`
+	WithPerplexityMedian float64 `json:"with_perplexity_median"`
+	WithOnTopic          float64 `json:"with_on_topic"`
+	WithoutOnTopic       float64 `json:"without_on_topic"`
 	// ProjWith / ProjWithout are the projections onto u at the chosen layer of
 	// the last prompt token of the held-out prompts with / without the
 	// instruction.
@@ -220,6 +225,15 @@ func (res *DemoResult) WriteTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "unsteered answers without the instruction name the topic: %.2f; lifted types with clean passes >= 0.6 of the steered passes: %d\n",
 		res.WithoutOnTopic(), res.LiftedClean())
+	if len(res.Instructions) > 0 {
+		lo, meds := math.Inf(1), []float64{}
+		for _, ir := range res.Instructions {
+			lo, meds = min(lo, ir.WithPerplexityMin), append(meds, ir.WithPerplexityMedian)
+		}
+		sort.Float64s(meds)
+		fmt.Fprintf(w, "perplexity of the answers with the instruction under the model: min %.3f, median of the types' medians %.3f (degenerate below %.2f)\n",
+			lo, meds[len(meds)/2], MinPerplexity)
+	}
 	fmt.Fprintf(w, "held-out answers: %s\n", res.AnswersFile)
 }
 

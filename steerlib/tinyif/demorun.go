@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -316,18 +317,30 @@ func (r *demoRunner) evaluate(ir *InstructionResult) ([]Example, []HeldOutAnswer
 	return test, held, err
 }
 
+// perplexities returns the perplexity under the unsteered model of each
+// answer of g after its prompt.
+func (r *demoRunner) perplexities(ps []string, g generation) ([]float64, error) {
+	rows, err := r.encodeAll(ps)
+	if err != nil {
+		return nil, err
+	}
+	return Perplexities(r.m, rows, g.ids, r.opts.BatchSize)
+}
+
 // judgeSteered scores each steered answer (pass, perplexity, degenerate,
 // clean), fills ir's clean-pass shares and returns the held-out answers.
 func (r *demoRunner) judgeSteered(ir *InstructionResult, test []Example, with, without, steered generation) ([]HeldOutAnswer, error) {
 	defer r.timed("perplexity", time.Now())
-	promptRows, err := r.encodeAll(prompts(test, false))
-	if err != nil {
-		return nil, err
-	}
-	ppl, err := Perplexities(r.m, promptRows, steered.ids, r.opts.BatchSize)
+	ppl, err := r.perplexities(prompts(test, false), steered)
 	if err != nil {
 		return nil, fmt.Errorf("tinyif demo: %s: %w", ir.ID, err)
 	}
+	withPPL, err := r.perplexities(prompts(test, true), with)
+	if err != nil {
+		return nil, fmt.Errorf("tinyif demo: %s: %w", ir.ID, err)
+	}
+	slices.Sort(withPPL)
+	ir.WithPerplexityMin, ir.WithPerplexityMedian = withPPL[0], withPPL[len(withPPL)/2]
 	held := make([]HeldOutAnswer, len(test))
 	passes, clean := 0, 0
 	for i, e := range test {

@@ -41,7 +41,7 @@ type PrepareOptions struct {
 
 // DefaultPrepareOptions returns the settings the embedded pair was made with.
 func DefaultPrepareOptions() PrepareOptions {
-	return PrepareOptions{Seed: 1, Merges: 1500, Arch: DefaultArch, BaseSeqs: 4800, InstructSeqs: 19200, MaxLen: 128}
+	return PrepareOptions{Seed: 1, Merges: 1500, Arch: DefaultArch, BaseSeqs: 4800, InstructSeqs: 51200, MaxLen: 128}
 }
 
 func (o *PrepareOptions) fill() {
