@@ -40,6 +40,6 @@ func Example() {
 	ok, err := steerlib.Follows(id, nil, prompt, out[0].Text)
 	fmt.Printf("%s\nfollows: %v %v\n", out[0].Text, ok, err)
 	// Output:
-	// in in open fields, people often talk about foxes on a quiet morning.
+	// when you think about it, you can find foxes in busy cities, hidden places and old parks.
 	// follows: true <nil>
 }

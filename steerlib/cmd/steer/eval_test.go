@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gosteer/gosteer/steerlib/experiment"
+	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/tinyif"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
@@ -97,10 +99,16 @@ func TestSweepEvalShardsResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := embeddedConfig(t, modelDir)
+	want := experiment.DefaultCandidates(cfg.NumLayers) // none, then every 2nd layer from ⌊L/5⌋
 	for _, id := range []string{"change_case:english_lowercase", "change_case:english_capital"} {
 		cs := p.Candidates[id]
-		if len(cs) != 3 || cs[0].Layer != vectors.NoLayer || cs[1].Layer != 0 || cs[2].Layer != 2 || cs[0].N != 2 {
-			t.Errorf("%s: candidates %+v (want none, 0, 2 for 4 layers)", id, cs)
+		got := make([]int, len(cs))
+		for i, c := range cs {
+			got[i] = int(c.Layer)
+		}
+		if !slices.Equal(got, want) || want[0] != vectors.NoLayer || cs[0].N != 2 {
+			t.Errorf("%s: candidates %+v (want layers %v for %d layers, n 2)", id, cs, want, cfg.NumLayers)
 		}
 	}
 
@@ -267,6 +275,21 @@ func checkTables(t *testing.T, results string) {
 	}
 }
 
+// embeddedConfig reads the embedded model's config, so expectations follow
+// the model rather than a remembered shape.
+func embeddedConfig(t *testing.T, dir string) *model.Config {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := model.ParseConfig(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // TestExperimentCLIErrors checks that bad inputs give clear errors.
 func TestExperimentCLIErrors(t *testing.T) {
 	modelDir, dir, vecs := expSetup(t)
@@ -281,7 +304,8 @@ func TestExperimentCLIErrors(t *testing.T) {
 	noWithout := write("bad.jsonl", `{"key":1,"prompt":"p","prompt_without_instruction":"q","instruction_id_list":["punctuation:no_comma"],"kwargs":[{}]}`+"\n"+
 		`{"key":2,"prompt":"p","instruction_id_list":["punctuation:no_comma"],"kwargs":[{}]}`+"\n")
 	unknown := write("unknown.jsonl", `{"key":1,"prompt":"p","prompt_without_instruction":"q","instruction_id_list":["format:sparkles"],"kwargs":[{}]}`+"\n")
-	planLayer := write("plan_layer.json", fmt.Sprintf(`{"instructions":{"change_case:english_lowercase":{"vector":%q,"layer":7,"op":"clamp"},"change_case:english_capital":{"layer":"none"}}}`, vecs[0]))
+	cfg := embeddedConfig(t, modelDir)
+	planLayer := write("plan_layer.json", fmt.Sprintf(`{"instructions":{"change_case:english_lowercase":{"vector":%q,"layer":%d,"op":"clamp"},"change_case:english_capital":{"layer":"none"}}}`, vecs[0], cfg.NumLayers))
 	wide := filepath.Join(dir, "wide.safetensors")
 	writeWideSet(t, wide)
 	planWide := write("plan_wide.json", fmt.Sprintf(`{"instructions":{"change_case:english_lowercase":{"vector":%q,"layer":1,"op":"clamp"},"change_case:english_capital":{"layer":"none"}}}`, wide))
@@ -306,8 +330,8 @@ func TestExperimentCLIErrors(t *testing.T) {
 	}{
 		{"record without prompt_without_instruction", eval(noWithout, planNone), []string{"bad.jsonl:2:", "no prompt_without_instruction"}},
 		{"unknown instruction id", eval(unknown, planNone), []string{"unknown.jsonl:1:", `unknown instruction id "format:sparkles"`}},
-		{"layer out of range", eval(test, planLayer), []string{"change_case:english_lowercase", "layer 7 out of range", "4 layers"}},
-		{"vector of the wrong width", eval(test, planWide), []string{"width 16", "hidden size is 128"}},
+		{"layer out of range", eval(test, planLayer), []string{"change_case:english_lowercase", fmt.Sprintf("layer %d out of range", cfg.NumLayers), fmt.Sprintf("%d layers", cfg.NumLayers)}},
+		{"vector of the wrong width", eval(test, planWide), []string{"width 16", fmt.Sprintf("hidden size is %d", cfg.HiddenSize)}},
 		{"shard 3/2", eval(test, planNone, "--shard", "3/2"), []string{"shard 3/2", "not in 0..1"}},
 		{"bad condition", eval(test, planNone, "--conditions", "without,sideways"), []string{`condition "sideways"`}},
 		{"training prompts in the data", eval(test, planNone, "--train-pairs", overlap), []string{"3 prompt(s)", "also training prompts", "--allow-overlap"}},
