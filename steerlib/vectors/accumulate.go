@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gosteer/gosteer/steerlib/safetensors"
@@ -285,7 +287,11 @@ func (a *Accumulator) Save(path string) error {
 		"model_hint":     a.ModelHint,
 		"instruction_id": a.InstructionID,
 	}
-	if err := safetensors.Write(path, ts, md); err != nil {
+	data, err := safetensors.Encode(ts, md)
+	if err != nil {
+		return fmt.Errorf("save vector state %s: %w", path, err)
+	}
+	if err := atomicfile.WriteBytes(path, data, nil); err != nil {
 		return fmt.Errorf("save vector state: %w", err)
 	}
 	return nil
