@@ -187,6 +187,9 @@ func runActivations(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	if err := checkOutput("--out", *out, *input); err != nil {
+		return err
+	}
 	batch, err := readInputBatch(*input)
 	if err != nil {
 		return err
@@ -229,7 +232,11 @@ func runActivations(args []string, stdout, stderr io.Writer) error {
 	if len(ops) > 0 {
 		meta["steer"] = strings.Join(*rf.steer, " ")
 	}
-	if err := safetensors.Write(*out, tensors, meta); err != nil {
+	data, err := safetensors.Encode(tensors, meta)
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := writeOutput(nil, *out, data); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s: logits %v and resid_post for %d layers\n", *out, logitsShape, len(layers))

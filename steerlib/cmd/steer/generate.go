@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"math"
 	"time"
 
 	"github.com/gosteer/gosteer/steerlib"
@@ -78,8 +78,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	if *greedy && o.Temperature > 0 {
-		return fmt.Errorf("--greedy and --temperature %g contradict each other", o.Temperature)
+	if err := checkSampling(fs, *greedy, o); err != nil {
+		return err
+	}
+	if err := checkOutput("--out", *out, *input); err != nil {
+		return err
 	}
 	opts := []steerlib.Option{steerlib.WithDate(time.Time(*date))}
 	if *plain {
@@ -108,6 +111,29 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	return writeJSON(stdout, *out, res)
 }
 
+// checkSampling refuses sampling flags that cannot be meant: a temperature
+// that is NaN, infinite or negative, top-p outside (0, 1], a negative top-k,
+// and top-k or top-p without a temperature > 0 (which would silently be
+// greedy).
+func checkSampling(fs *flag.FlagSet, greedy bool, o steerlib.GenerateOptions) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	t := o.Temperature
+	switch {
+	case math.IsNaN(t) || math.IsInf(t, 0) || t < 0:
+		return fmt.Errorf("--temperature %g: want a finite number ≥ 0 (0: greedy)", t)
+	case greedy && t > 0:
+		return fmt.Errorf("--greedy and --temperature %g contradict each other", t)
+	case o.TopK < 0:
+		return fmt.Errorf("--top-k %d: want ≥ 0 (0: all tokens)", o.TopK)
+	case set["top-p"] && !(o.TopP > 0 && o.TopP <= 1):
+		return fmt.Errorf("--top-p %g: want a probability in (0, 1]", o.TopP)
+	case t == 0 && (set["top-k"] || set["top-p"]):
+		return errors.New("--top-k/--top-p apply to sampling: give --temperature > 0 too (without it generation is greedy)")
+	}
+	return nil
+}
+
 // generateRows continues the text prompt, or the rows of the --input file.
 func generateRows(m *steerlib.Model, prompt, input string, o steerlib.GenerateOptions) ([]steerlib.Generation, error) {
 	if prompt != "" {
@@ -122,23 +148,6 @@ func generateRows(m *steerlib.Model, prompt, input string, o steerlib.GenerateOp
 		return nil, fmt.Errorf("--input %s: %w", input, err)
 	}
 	return m.GenerateIDs(rows, o)
-}
-
-// writeJSON writes v as one JSON line to path, or to stdout when path is "".
-func writeJSON(stdout io.Writer, path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
-	if path == "" {
-		_, err = stdout.Write(data)
-		return err
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	return nil
 }
 
 // batchRows returns each row's tokens where the mask is 1.

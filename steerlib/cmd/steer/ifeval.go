@@ -2,11 +2,8 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 
 	"github.com/gosteer/gosteer/steerlib/ifeval"
@@ -34,16 +31,26 @@ func runIFEval(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *in == "" || *out == "" {
+	if *in == "" || *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "steer ifeval: --input and --out are required (and no positional arguments)")
 		fs.Usage()
 		return errUsage
+	}
+	if err := atLeast("--workers", *workers, 1); err != nil {
+		return err
+	}
+	if err := checkOutput("--out", *out, *in); err != nil {
+		return err
 	}
 	items, err := ifeval.ReadJSONLFile(*in)
 	if err != nil {
 		return err
 	}
+	if len(items) == 0 {
+		return fmt.Errorf("--input %s: no records", *in)
+	}
 	results := make([]ifeval.Result, len(items))
-	scoreAll(items, results, *workers)
+	scoreAll(items, results, min(*workers, len(items)))
 
 	if err := writeScored(*out, stdout, items, results); err != nil {
 		return err
@@ -86,22 +93,15 @@ func scoreAll(items []ifeval.Item, results []ifeval.Result, workers int) {
 	}
 }
 
-func writeScored(path string, stdout io.Writer, items []ifeval.Item, results []ifeval.Result) (err error) {
-	var w io.Writer = stdout
-	var f *os.File
-	if path != "-" {
-		f, err = os.CreateTemp(filepath.Dir(path), ".ifeval-*.jsonl")
-		if err != nil {
-			return fmt.Errorf("create %s: %w", path, err)
-		}
-		defer func() {
-			if err != nil {
-				f.Close()
-				os.Remove(f.Name())
-			}
-		}()
-		w = f
+func writeScored(path string, stdout io.Writer, items []ifeval.Item, results []ifeval.Result) error {
+	if path == "-" {
+		return encodeScored(stdout, path, items, results)
 	}
+	return writeFileWith(path, func(w io.Writer) error { return encodeScored(w, path, items, results) })
+}
+
+// encodeScored writes the scored records to w as JSONL.
+func encodeScored(w io.Writer, path string, items []ifeval.Item, results []ifeval.Result) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	for i, it := range items {
 		b, err := ifeval.MarshalScored(it, results[i])
@@ -113,14 +113,6 @@ func writeScored(path string, stdout io.Writer, items []ifeval.Item, results []i
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if f != nil {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("close %s: %w", path, err)
-		}
-		if err := os.Rename(f.Name(), path); err != nil {
-			return errors.Join(fmt.Errorf("rename to %s: %w", path, err), os.Remove(f.Name()))
-		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,6 +90,13 @@ func (cs *commandSet) dispatch(args []string, stdout, stderr io.Writer) (string,
 		return "", nil
 	}
 	c, ok := cs.byName[args[0]]
+	if ok {
+		if cs == commands {
+			current.Store(c.name)
+		} else {
+			current.Store(commandName() + " " + c.name)
+		}
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "%s: unknown subcommand %q\n\n", cs.path, args[0])
 		cs.usage(stderr)
@@ -130,6 +138,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "steer %s: %s\n", name, strings.TrimSpace(err.Error()))
+		return 130
 	default:
 		fmt.Fprintf(stderr, "steer %s: %s\n", name, strings.TrimSpace(err.Error()))
 		return 1
@@ -140,5 +151,6 @@ func main() {
 	if err := reexecWithFastExp(); err != nil {
 		fmt.Fprintf(os.Stderr, "steer: %v\n", err)
 	}
+	watchSignals(os.Stderr)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
