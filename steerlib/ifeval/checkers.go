@@ -3,6 +3,7 @@ package ifeval
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -243,10 +244,17 @@ func buildLetterFrequency(k *kwargs, _ string) (checker, error) {
 	}, nil
 }
 
+// langdetectCodes are the language codes Python's langdetect reports (the
+// only ones language:response_language can ever match).
+var langdetectCodes = strings.Fields("af ar bg bn ca cs cy da de el en es et fa fi fr gu he hi hr hu id it ja kn ko lt lv mk ml mr ne nl no pa pl pt ro ru sk sl so sq sv sw ta te th tl tr uk ur vi zh-cn zh-tw")
+
 func buildResponseLanguage(k *kwargs, _ string) (checker, error) {
 	lang, err := k.str("language")
 	if err != nil {
 		return nil, err
+	}
+	if !slices.Contains(langdetectCodes, lang) {
+		return nil, k.errf("kwarg \"language\" %q is not a language code langdetect reports (%s)", lang, strings.Join(langdetectCodes, " "))
 	}
 	return func(v string) (bool, error) {
 		got, ok, err := detectLanguage(v)
@@ -366,6 +374,9 @@ func buildPostscript(k *kwargs, _ string) (checker, error) {
 	marker, err := k.str("postscript_marker")
 	if err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(marker) == "" {
+		return nil, k.errf("kwarg \"postscript_marker\" is empty")
 	}
 	marker = pystr.Strip(marker)
 	sp := `[` + pystr.SpaceClass + `]`
@@ -537,6 +548,9 @@ func buildEndChecker(k *kwargs, _ string) (checker, error) {
 	end, err := k.str("end_phrase")
 	if err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(end) == "" {
+		return nil, k.errf("kwarg \"end_phrase\" is empty (every response would end with it)")
 	}
 	want := pyLower(pystr.Strip(end))
 	return func(v string) (bool, error) {

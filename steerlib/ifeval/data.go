@@ -96,7 +96,9 @@ func parseItem(line int, b []byte) Item {
 		_ = json.Unmarshal(raw, &it.Record.Prompt)
 	}
 	if raw := get("response"); raw != nil {
-		if err := json.Unmarshal(raw, &it.Record.Response); err != nil {
+		if string(raw) == "null" {
+			problem("response is null (no response to score)")
+		} else if err := json.Unmarshal(raw, &it.Record.Response); err != nil {
 			problem("response: %v", err)
 		}
 	}
