@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gosteer/gosteer/steerlib"
 	"github.com/gosteer/gosteer/steerlib/chat"
@@ -73,10 +75,13 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (*input == "") == (*prompt == "") || *maxNew <= 0 || fs.NArg() != 0 {
+	if (*input == "") == (*prompt == "" && !flagSet(fs, "prompt")) || *maxNew <= 0 || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, "steer generate: give --model, exactly one of --input or --prompt, and --max-new-tokens > 0")
 		fs.Usage()
 		return errUsage
+	}
+	if err := checkPrompt(fs, *prompt); err != nil {
+		return err
 	}
 	if err := checkSampling(fs, *greedy, o); err != nil {
 		return err
@@ -111,13 +116,41 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	return writeJSON(stdout, *out, res)
 }
 
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// checkPrompt refuses an empty --prompt (given but blank) and one that is
+// not valid UTF-8 (the tokenizer would see replacement characters).
+func checkPrompt(fs *flag.FlagSet, prompt string) error {
+	if !flagSet(fs, "prompt") {
+		return nil
+	}
+	if strings.TrimSpace(prompt) == "" {
+		return errors.New("--prompt is empty: give the text to continue")
+	}
+	if !utf8.ValidString(prompt) {
+		i := 0
+		for i < len(prompt) {
+			r, n := utf8.DecodeRuneInString(prompt[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return fmt.Errorf("--prompt is not valid UTF-8 (byte 0x%02x at offset %d)", prompt[i], i)
+	}
+	return nil
+}
+
 // checkSampling refuses sampling flags that cannot be meant: a temperature
 // that is NaN, infinite or negative, top-p outside (0, 1], a negative top-k,
 // and top-k or top-p without a temperature > 0 (which would silently be
 // greedy).
 func checkSampling(fs *flag.FlagSet, greedy bool, o steerlib.GenerateOptions) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	t := o.Temperature
 	switch {
 	case math.IsNaN(t) || math.IsInf(t, 0) || t < 0:
@@ -126,9 +159,9 @@ func checkSampling(fs *flag.FlagSet, greedy bool, o steerlib.GenerateOptions) er
 		return fmt.Errorf("--greedy and --temperature %g contradict each other", t)
 	case o.TopK < 0:
 		return fmt.Errorf("--top-k %d: want ≥ 0 (0: all tokens)", o.TopK)
-	case set["top-p"] && !(o.TopP > 0 && o.TopP <= 1):
+	case flagSet(fs, "top-p") && !(o.TopP > 0 && o.TopP <= 1):
 		return fmt.Errorf("--top-p %g: want a probability in (0, 1]", o.TopP)
-	case t == 0 && (set["top-k"] || set["top-p"]):
+	case t == 0 && (flagSet(fs, "top-k") || flagSet(fs, "top-p")):
 		return errors.New("--top-k/--top-p apply to sampling: give --temperature > 0 too (without it generation is greedy)")
 	}
 	return nil

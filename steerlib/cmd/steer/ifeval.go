@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"github.com/gosteer/gosteer/steerlib/ifeval"
 )
@@ -60,6 +61,9 @@ func runIFEval(args []string, stdout, stderr io.Writer) error {
 		ids[i] = it.Record.InstructionIDs
 	}
 	sum := ifeval.Summarize(ids, results)
+	if *strictErrors && sum.Failed > 0 {
+		return firstFailure(*in, items, results, sum.Failed)
+	}
 	fmt.Fprintf(stderr, "steer ifeval: %d records from %s\n", len(items), *in)
 	if err := sum.WriteTable(stderr); err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -68,6 +72,25 @@ func runIFEval(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d record(s) could not be fully checked", sum.Failed)
 	}
 	return nil
+}
+
+// firstFailure is the --fail-on-errors error: how many records failed, and
+// the file, line and errors of the first.
+func firstFailure(path string, items []ifeval.Item, results []ifeval.Result, n int) error {
+	for i, r := range results {
+		if !r.Failed {
+			continue
+		}
+		var msgs []string
+		for _, e := range r.Errors {
+			if e != "" {
+				msgs = append(msgs, e)
+			}
+		}
+		return fmt.Errorf("%d record(s) could not be fully checked (scores written, marked %s); first: %s:%d: %s",
+			n, ifeval.FieldErrors, path, items[i].Line, strings.Join(msgs, "; "))
+	}
+	return fmt.Errorf("%d record(s) could not be fully checked", n)
 }
 
 func scoreAll(items []ifeval.Item, results []ifeval.Result, workers int) {

@@ -130,6 +130,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // run dispatches args to a subcommand and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	current.Store("")
 	name, err := commands.dispatch(args, stdout, stderr)
 	switch {
 	case err == nil:
@@ -139,9 +140,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		return 2
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(stderr, "steer %s: %s\n", name, strings.TrimSpace(err.Error()))
+		fmt.Fprintf(stderr, "steer %s: %s\n", commandName(), strings.TrimSpace(err.Error()))
 		return 130
 	default:
+		if full := commandName(); full != "" {
+			name = full
+		}
 		fmt.Fprintf(stderr, "steer %s: %s\n", name, strings.TrimSpace(err.Error()))
 		return 1
 	}

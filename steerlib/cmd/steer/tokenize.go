@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/gosteer/gosteer/steerlib/tokenizer"
 )
@@ -57,7 +59,23 @@ func runTokenize(args []string, stdout, stderr io.Writer) error {
 // decodeStdinJSON reads one JSON value from tokStdin into v, rejecting
 // trailing data.
 func decodeStdinJSON(v any) error {
-	dec := json.NewDecoder(tokStdin)
+	data, err := io.ReadAll(tokStdin)
+	if err != nil {
+		return err
+	}
+	// encoding/json would silently turn invalid UTF-8 into U+FFFD.
+	if !utf8.Valid(data) {
+		i := 0
+		for i < len(data) {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return fmt.Errorf("invalid UTF-8 (byte 0x%02x at offset %d)", data[i], i)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
