@@ -16,9 +16,10 @@ import (
 //	FileFingerprint(f)   = hex SHA-256 of the whole file
 //	ModelFingerprint(d)  = hex SHA-256 over config.json (whole) and, for each
 //	                       *.safetensors file of d in name order: its name,
-//	                       size, header (8-byte length + JSON) and
-//	                       fingerprintSamples slices of fingerprintSlice bytes
-//	                       spread evenly over its data
+//	                       size, header (8-byte length + JSON) and its data:
+//	                       all of it up to 256 KiB, else fingerprintSamples
+//	                       slices of fingerprintSlice bytes spread evenly from
+//	                       the first byte to the last
 //
 // Sampling keeps the model's fingerprint to a few MB of reads for any model
 // size; it changes with the config, any tensor's name, shape or dtype, and
@@ -99,9 +100,14 @@ func sampleFile(h io.Writer, path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	start, data := 8+hdr, size-8-hdr
+	if data <= fingerprintSamples*fingerprintSlice {
+		_, err := io.Copy(h, io.NewSectionReader(f, start, data))
+		return err
+	}
+	// Slices from the first to the last byte of the data, evenly spaced.
 	for i := range int64(fingerprintSamples) {
-		off := start + data*i/fingerprintSamples
-		if _, err := io.Copy(h, io.NewSectionReader(f, off, min(fingerprintSlice, start+data-off))); err != nil {
+		off := start + (data-fingerprintSlice)*i/(fingerprintSamples-1)
+		if _, err := io.Copy(h, io.NewSectionReader(f, off, fingerprintSlice)); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}

@@ -141,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "steer %s: %s\n", commandName(), strings.TrimSpace(err.Error()))
-		return 130
+		return interruptedStatus()
 	default:
 		if full := commandName(); full != "" {
 			name = full

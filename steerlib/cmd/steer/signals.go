@@ -29,7 +29,18 @@ var (
 	graceful atomic.Bool
 	// current is the running command's name, for messages.
 	current atomic.Value
+	// caught is the signal that cancelled interrupts (0: none).
+	caught atomic.Int32
 )
+
+// interruptedStatus is the exit status of a command that stopped by itself
+// on an interrupt: 128 + the signal number (130 when unknown).
+func interruptedStatus() int {
+	if s := caught.Load(); s != 0 {
+		return 128 + int(s)
+	}
+	return 130
+}
 
 // interruptedError is a command's own message on stopping at an interrupt;
 // it matches context.Canceled (exit status 130).
@@ -58,6 +69,9 @@ func watchSignals(stderr io.Writer) {
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-ch
+		if s, ok := sig.(syscall.Signal); ok {
+			caught.Store(int32(s))
+		}
 		cancel()
 		if graceful.Load() {
 			fmt.Fprintf(stderr, "steer %s: %v: stopping after the current batch (send it again to stop at once)\n", commandName(), sig)
