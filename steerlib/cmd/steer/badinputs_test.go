@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gosteer/gosteer/steerlib/internal/testdirs"
+
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
@@ -410,7 +412,7 @@ func newBadWorld(t *testing.T) *badWorld {
 		"{model}":    func() (string, error) { return w.model, nil },
 		"{dir}":      func() (string, error) { return t.TempDir(), nil },
 		"{missing}":  func() (string, error) { return filepath.Join(w.dir, "no", "such", "folder"), nil },
-		"{ro}":       func() (string, error) { return readOnlyDir(t), nil },
+		"{ro}":       func() (string, error) { return testdirs.ReadOnly(t), nil },
 		"{bad-utf8}": func() (string, error) { return "\xff\xfe", nil },
 		"{long}":     func() (string, error) { return strings.Repeat("a", 400), nil },
 
@@ -553,16 +555,4 @@ func ggufLayer0() []byte {
 		le(float32(0.5))
 	}
 	return b.Bytes()
-}
-
-// readOnlyDir returns a folder this process cannot create files in.
-func readOnlyDir(t *testing.T) string {
-	if os.Geteuid() == 0 {
-		return "/sys/fs"
-	}
-	d := filepath.Join(t.TempDir(), "ro")
-	if err := os.Mkdir(d, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	return d
 }

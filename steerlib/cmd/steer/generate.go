@@ -8,7 +8,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gosteer/gosteer/steerlib"
 	"github.com/gosteer/gosteer/steerlib/chat"
@@ -132,16 +131,8 @@ func checkPrompt(fs *flag.FlagSet, prompt string) error {
 	if strings.TrimSpace(prompt) == "" {
 		return errors.New("--prompt is empty: give the text to continue")
 	}
-	if !utf8.ValidString(prompt) {
-		i := 0
-		for i < len(prompt) {
-			r, n := utf8.DecodeRuneInString(prompt[i:])
-			if r == utf8.RuneError && n <= 1 {
-				break
-			}
-			i += n
-		}
-		return fmt.Errorf("--prompt is not valid UTF-8 (byte 0x%02x at offset %d)", prompt[i], i)
+	if err := checkUTF8([]byte(prompt)); err != nil {
+		return fmt.Errorf("--prompt: %w", err)
 	}
 	return nil
 }

@@ -64,16 +64,8 @@ func decodeStdinJSON(v any) error {
 		return err
 	}
 	// encoding/json would silently turn invalid UTF-8 into U+FFFD.
-	if !utf8.Valid(data) {
-		i := 0
-		for i < len(data) {
-			r, n := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && n <= 1 {
-				break
-			}
-			i += n
-		}
-		return fmt.Errorf("invalid UTF-8 (byte 0x%02x at offset %d)", data[i], i)
+	if err := checkUTF8(data); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
@@ -82,6 +74,18 @@ func decodeStdinJSON(v any) error {
 	var extra json.RawMessage
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// checkUTF8 names the first byte of b that is not valid UTF-8.
+func checkUTF8(b []byte) error {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return fmt.Errorf("invalid UTF-8 (byte 0x%02x at offset %d)", b[i], i)
+		}
+		i += n
 	}
 	return nil
 }

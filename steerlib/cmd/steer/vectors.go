@@ -137,26 +137,9 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	if *f.layer >= L {
 		return fmt.Errorf("--layer %d out of range: the model has %d layers (0..%d)", *f.layer, L, L-1)
 	}
-	run, err := f.fingerprints(m.Dir, dir)
+	acc, err := f.accumulator(m, dir, haveState)
 	if err != nil {
 		return err
-	}
-	var acc *vectors.Accumulator
-	if haveState {
-		if acc, err = loadState(statePath, m.Config, *f.method, *f.instruction); err != nil {
-			return err
-		}
-		if err := checkRun(acc, run, statePath, *f.resume); err != nil {
-			return err
-		}
-	} else {
-		acc = vectors.NewAccumulator(L, D, *f.method == vectors.MethodPCADiff)
-		acc.ModelHint = steerlib.ModelHint(m.Dir, filepath.Base(filepath.Clean(*f.rf.model)))
-	}
-	if *f.resume {
-		acc.Run.Pairs = run.Pairs
-	} else {
-		acc.StartRun(run.Model, run.Options, run.Pairs)
 	}
 	src, err := pairs.Open(*f.pairsPath)
 	if err != nil {
@@ -176,6 +159,9 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 		StatePath: statePath, CheckpointEvery: *f.every, Resume: *f.resume,
 	})
 	if err != nil {
+		if errors.Is(err, context.Canceled) && acc.N == 0 {
+			return interrupted("interrupted before the first pair; nothing was saved (rerun the same command)")
+		}
 		if errors.Is(err, context.Canceled) {
 			return interrupted(fmt.Sprintf("interrupted after %d pairs; state saved to %s (rerun the same command with --resume to continue)", acc.N, statePath))
 		}
@@ -188,6 +174,34 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: %s for %q from %d pairs (%d new, %.1fs), %d layers × %d; state %s\n",
 		*f.out, set.Method, set.InstructionID, set.NPairs, acc.N-before, time.Since(start).Seconds(), L, D, statePath)
 	return nil
+}
+
+// accumulator returns the running sums to extend: the state's, checked
+// against this run's model, options and pairs (--resume, --update), or new
+// ones; either way tied to this run.
+func (f *computeFlags) accumulator(m *model.Model, tokDir string, haveState bool) (*vectors.Accumulator, error) {
+	run, err := f.fingerprints(m.Dir, tokDir)
+	if err != nil {
+		return nil, err
+	}
+	var acc *vectors.Accumulator
+	if haveState {
+		if acc, err = loadState(*f.state, m.Config, *f.method, *f.instruction); err != nil {
+			return nil, err
+		}
+		if err := checkRun(acc, run, *f.state, *f.resume); err != nil {
+			return nil, err
+		}
+	} else {
+		acc = vectors.NewAccumulator(m.Config.NumLayers, m.Config.HiddenSize, *f.method == vectors.MethodPCADiff)
+		acc.ModelHint = steerlib.ModelHint(m.Dir, filepath.Base(filepath.Clean(*f.rf.model)))
+	}
+	if *f.resume {
+		acc.Run.Pairs = run.Pairs
+	} else {
+		acc.StartRun(run.Model, run.Options, run.Pairs)
+	}
+	return acc, nil
 }
 
 // fingerprints returns what ties a state to this run: the model in
@@ -514,25 +528,8 @@ func runVectorsPairs(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		if *ids == "" {
-			return errors.New("--queries needs --ids")
-		}
-		qs, err := readQueries(*queries)
-		if err != nil {
-			return err
-		}
-		opts := pairs.BuildOptions{PerQuery: *perQuery, Seed: *seed}
-		if *ids == "all" {
-			opts.IDs = pairs.InstructionIDs()
-		} else {
-			opts.IDs = strings.Split(*ids, ",")
-		}
-		if *kwargs != "" {
-			if err := json.Unmarshal([]byte(*kwargs), &opts.Kwargs); err != nil {
-				return fmt.Errorf("--kwargs: want a JSON object: %w", err)
-			}
-		}
-		if ps, err = pairs.Build(qs, opts); err != nil {
+		var err error
+		if ps, err = buildPairs(*queries, *ids, *kwargs, pairs.BuildOptions{PerQuery: *perQuery, Seed: *seed}); err != nil {
 			return err
 		}
 	}
@@ -563,6 +560,30 @@ func runVectorsPairs(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// buildPairs phrases the instructions ids ("all" or a comma-separated list)
+// onto the base queries of the file queries, with the fixed kwargs (a JSON
+// object, or "").
+func buildPairs(queries, ids, kwargs string, opts pairs.BuildOptions) ([]pairs.Pair, error) {
+	if ids == "" {
+		return nil, errors.New("--queries needs --ids")
+	}
+	qs, err := readQueries(queries)
+	if err != nil {
+		return nil, err
+	}
+	if ids == "all" {
+		opts.IDs = pairs.InstructionIDs()
+	} else {
+		opts.IDs = strings.Split(ids, ",")
+	}
+	if kwargs != "" {
+		if err := json.Unmarshal([]byte(kwargs), &opts.Kwargs); err != nil {
+			return nil, fmt.Errorf("--kwargs: want a JSON object: %w", err)
+		}
+	}
+	return pairs.Build(qs, opts)
 }
 
 // readQueries reads base queries: the paper's ifeval_wo_instructions.jsonl

@@ -7,20 +7,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-)
 
-// readOnlyDir returns a folder this process cannot create files in: a 0555
-// folder, or /sys/fs when running as root (root ignores mode bits).
-func readOnlyDir(t *testing.T) string {
-	if os.Geteuid() == 0 {
-		return "/sys/fs"
-	}
-	d := filepath.Join(t.TempDir(), "ro")
-	if err := os.Mkdir(d, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
+	"github.com/gosteer/gosteer/steerlib/internal/testdirs"
+)
 
 func TestWrite(t *testing.T) {
 	old := syscall.Umask(0o022)
@@ -46,7 +35,7 @@ func TestWrite(t *testing.T) {
 		}, "", "new"},
 		{"validation fails, previous kept", filepath.Join(dir, "d.json"), "old", func(string) error { return errBad }, "does not read back", "old"},
 		{"missing folder", filepath.Join(dir, "nope", "e.json"), "", nil, "folder " + filepath.Join(dir, "nope") + " does not exist", ""},
-		{"read-only folder", filepath.Join(readOnlyDir(t), "f.json"), "", nil, "not writable", ""},
+		{"read-only folder", filepath.Join(testdirs.ReadOnly(t), "f.json"), "", nil, "not writable", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -89,7 +78,7 @@ func TestCheckDirAndTemps(t *testing.T) {
 		{filepath.Join(dir, "ok.json"), ""},
 		{filepath.Join(dir, "missing", "x.json"), "does not exist"},
 		{dir, "is a folder"},
-		{filepath.Join(readOnlyDir(t), "x.json"), "not writable"},
+		{filepath.Join(testdirs.ReadOnly(t), "x.json"), "not writable"},
 	} {
 		err := CheckDir(c.path)
 		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
