@@ -1,6 +1,6 @@
 // Command kernel sets up and runs gosteer's Go notebooks.
 //
-//	go run ./kernel install            # Jupyter (Debian packages), GoNB, gopls, goimports, kernel spec
+//	go run ./kernel install            # Jupyter and Chromium (Debian packages), GoNB, gopls, goimports, kernel spec
 //	go run ./kernel notebook           # serve Jupyter on 127.0.0.1 for a person
 //	go run ./kernel run NB.ipynb...    # execute notebooks headless; fail on any failed cell
 //
@@ -36,7 +36,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: go run ./kernel <command> [flags]
 
 Commands:
-  install    install Jupyter (Debian packages), build the pinned GoNB, gopls and
+  install    install Jupyter and Chromium (Debian packages), build the pinned GoNB, gopls and
              goimports, and write the GoNB kernel spec (idempotent)
   notebook   serve Jupyter on 127.0.0.1 for a person (Ctrl-C stops it)
   run        execute notebooks headless; writes executed .ipynb and .html and
@@ -97,7 +97,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func cmdInstall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("install", "[flags]", stderr)
-	skipApt := fs.Bool("skip-apt", false, "do not install Debian's Jupyter packages (Jupyter comes from elsewhere)")
+	skipApt := fs.Bool("skip-apt", false, "do not install Debian's Jupyter and Chromium packages (they come from elsewhere)")
 	binDir := fs.String("bin", "", "where to install gonb, gopls and goimports (default ~/.local/share/gosteer/bin)")
 	backendCfg := fs.String("backend", "", "GOMLX_BACKEND for notebooks (default \"go\"; on a GPU machine xla:/abs/path/pjrt_plugin.so)")
 	var envs multiFlag
@@ -129,6 +129,7 @@ func cmdNotebook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("notebook", "[flags]", stderr)
 	port := fs.Int("port", 8888, "port on 127.0.0.1")
 	dir := fs.String("dir", "", "folder to serve (default: the repository's notebooks/)")
+	token := fs.String("token", "", "access token for the server (default: Jupyter makes a random one and prints it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -146,7 +147,10 @@ func cmdNotebook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		*dir = filepath.Join(root, "notebooks")
 	}
-	jargs := []string{"notebook", "--no-browser", "--ip=127.0.0.1", fmt.Sprintf("--port=%d", *port), "--notebook-dir=" + *dir}
+	jargs := []string{"notebook", "--no-browser", "--ip=127.0.0.1", fmt.Sprintf("--port=%d", *port), "--NotebookApp.port_retries=0", "--notebook-dir=" + *dir}
+	if *token != "" {
+		jargs = append(jargs, "--NotebookApp.token="+*token)
+	}
 	if os.Geteuid() == 0 {
 		jargs = append(jargs, "--allow-root") // Jupyter refuses root otherwise (containers, CI machines)
 	}

@@ -11,17 +11,16 @@ package plots
 import (
 	"bytes"
 	"fmt"
-	"html"
 	"image/color"
 	"math"
-	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Format is an output image format of Render.
@@ -39,10 +38,41 @@ const (
 	DefaultHeight = 10 * vg.Centimeter
 )
 
-// Render draws p as an image of the given size (zero: the default size) and
-// format. PNG is rendered at 144 dots per inch.
-func Render(p *plot.Plot, f Format, w, h vg.Length) (data []byte, err error) {
-	if p == nil {
+// PNGDPI is the resolution of PNG output: a DefaultWidth chart is 907 pixels
+// wide.
+const PNGDPI = 144
+
+// Chart is anything Render can draw: a *plot.Plot from this package's
+// constructors, or a *Multiples grid of them.
+type Chart interface {
+	Draw(c draw.Canvas)
+}
+
+// chartTitle returns the title of c for error messages, and whether c is a
+// nil pointer.
+func chartTitle(c Chart) (title string, isNil bool) {
+	switch v := c.(type) {
+	case nil:
+		return "", true
+	case *plot.Plot:
+		if v == nil {
+			return "", true
+		}
+		return v.Title.Text, false
+	case *Multiples:
+		if v == nil {
+			return "", true
+		}
+		return v.Title, false
+	}
+	return fmt.Sprintf("%T", c), false
+}
+
+// Render draws c as an image of the given size (zero: the default size) and
+// format. PNG is rendered at PNGDPI dots per inch.
+func Render(c Chart, f Format, w, h vg.Length) (data []byte, err error) {
+	title, isNil := chartTitle(c)
+	if isNil {
 		return nil, fmt.Errorf("render: nil plot")
 	}
 	if w <= 0 {
@@ -51,21 +81,27 @@ func Render(p *plot.Plot, f Format, w, h vg.Length) (data []byte, err error) {
 	if h <= 0 {
 		h = DefaultHeight
 	}
-	if f != SVG && f != PNG {
-		return nil, fmt.Errorf("render %q: unknown format %q (want svg or png)", p.Title.Text, f)
+	var cv vg.CanvasWriterTo
+	switch f {
+	case SVG:
+		cv = vgsvg.New(w, h)
+	case PNG:
+		cv = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PNGDPI))}
+	default:
+		return nil, fmt.Errorf("render %q: unknown format %q (want svg or png)", title, f)
 	}
 	defer func() { // gonum/plot panics on some invalid plots
 		if r := recover(); r != nil {
-			data, err = nil, fmt.Errorf("render %q as %s: %v", p.Title.Text, f, r)
+			data, err = nil, fmt.Errorf("render %q as %s: %v", title, f, r)
 		}
 	}()
-	wt, err := p.WriterTo(w, h, string(f))
-	if err != nil {
-		return nil, fmt.Errorf("render %q as %s: %w", p.Title.Text, f, err)
-	}
+	c.Draw(draw.New(cv))
 	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("render %q as %s: %w", p.Title.Text, f, err)
+	if _, err := cv.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("render %q as %s: %w", title, f, err)
+	}
+	if f == SVG {
+		return portableSVG(buf.Bytes()), nil
 	}
 	return buf.Bytes(), nil
 }
@@ -93,50 +129,112 @@ func checkFinite(what string, vs []float64) error {
 	return nil
 }
 
-// Lines is a line chart with one line (with point markers) per series.
+// pointsOf pairs xs and ys into points, requiring equal, non-zero lengths
+// and finite values; what names them in errors.
+func pointsOf(what string, xs, ys []float64) (plotter.XYs, error) {
+	if len(xs) == 0 || len(xs) != len(ys) {
+		return nil, fmt.Errorf("%s has %d x and %d y values (want equal, non-zero)", what, len(xs), len(ys))
+	}
+	if err := checkFinite(what+" x", xs); err != nil {
+		return nil, err
+	}
+	if err := checkFinite(what+" y", ys); err != nil {
+		return nil, err
+	}
+	xys := make(plotter.XYs, len(xs))
+	for j := range xs {
+		xys[j] = plotter.XY{X: xs[j], Y: ys[j]}
+	}
+	return xys, nil
+}
+
+// checkGroups requires at least one group, each non-empty and finite.
+func checkGroups(kind, title string, groups []Group) error {
+	if len(groups) == 0 {
+		return fmt.Errorf("%s %q: no groups", kind, title)
+	}
+	for _, g := range groups {
+		if len(g.Values) == 0 {
+			return fmt.Errorf("%s %q: group %q is empty", kind, title, g.Name)
+		}
+		if err := checkFinite(fmt.Sprintf("%s %q: group %q", kind, title, g.Name), g.Values); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Lines is a line chart with one line per series, in the palette's colours,
+// with a marker at each point unless the series has more than 40 points.
 func Lines(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
 	if len(series) == 0 {
 		return nil, fmt.Errorf("lines %q: no series", title)
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xLabel
-	p.Y.Label.Text = yLabel
-	p.Legend.Top = true
-	p.Add(plotter.NewGrid())
+	p := newPlot(title, xLabel, yLabel)
+	p.Add(lightGrid())
 	for i, s := range series {
-		if len(s.X) == 0 || len(s.X) != len(s.Y) {
-			return nil, fmt.Errorf("lines %q: series %q has %d x and %d y values (want equal, non-zero)", title, s.Name, len(s.X), len(s.Y))
-		}
-		if err := checkFinite(fmt.Sprintf("lines %q: series %q x", title, s.Name), s.X); err != nil {
+		xys, err := pointsOf(fmt.Sprintf("lines %q: series %q", title, s.Name), s.X, s.Y)
+		if err != nil {
 			return nil, err
-		}
-		if err := checkFinite(fmt.Sprintf("lines %q: series %q y", title, s.Name), s.Y); err != nil {
-			return nil, err
-		}
-		xys := make(plotter.XYs, len(s.X))
-		for j := range s.X {
-			xys[j].X, xys[j].Y = s.X[j], s.Y[j]
 		}
 		l, pts, err := plotter.NewLinePoints(xys)
 		if err != nil {
 			return nil, fmt.Errorf("lines %q: series %q: %w", title, s.Name, err)
 		}
-		l.Color = plotutil.Color(i)
-		l.Width = vg.Points(1.5)
-		pts.Color = plotutil.Color(i)
-		pts.Shape = plotutil.Shape(i)
-		p.Add(l, pts)
+		l.Color = SeriesColor(i)
+		l.Width = vg.Points(1.8)
+		thumbs := []plot.Thumbnailer{l}
+		if len(xys) > maxMarkers { // a dense series is a curve; markers would only blur it
+			l.Width = vg.Points(1.2)
+			p.Add(l)
+		} else {
+			pts.Color = SeriesColor(i)
+			pts.Shape = plotutil.Shape(i)
+			pts.Radius = vg.Points(2.5)
+			p.Add(l, pts)
+			thumbs = append(thumbs, pts)
+		}
 		if s.Name != "" {
-			p.Legend.Add(s.Name, l, pts)
+			p.Legend.Add(s.Name, thumbs...)
 		}
 	}
+	padRange(&p.X, 0.03)
+	padRange(&p.Y, 0.05)
+	p.Y.Max += legendRoom(p.Y.Max-p.Y.Min, named(series))
 	return p, nil
+}
+
+// named counts the series with a name (a legend entry).
+func named(series []Series) int {
+	n := 0
+	for _, s := range series {
+		if s.Name != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// legendRoom is the headroom above the data, in data units of an axis of the
+// given span, that keeps a legend of n entries clear of the data.
+func legendRoom(span float64, n int) float64 {
+	return span * 0.075 * float64(n)
+}
+
+// maxMarkers is the most points a line of Lines gets markers for.
+const maxMarkers = 40
+
+// lightGrid returns grid lines in the house's light grey.
+func lightGrid() *plotter.Grid {
+	g := plotter.NewGrid()
+	g.Vertical.Color = gridColor
+	g.Horizontal.Color = gridColor
+	return g
 }
 
 // LayerAccuracy is a line chart of an accuracy (0..1) per layer, one line per
 // series (e.g. "steered" and "unsteered", or one per instruction type). The
-// Y axis spans 0..1 and the X axis ticks fall on whole layers.
+// Y axis spans 0..1 (with a margin) and the X axis ticks fall on whole layers.
 func LayerAccuracy(title string, series []Series) (*plot.Plot, error) {
 	p, err := Lines(title, "layer", "accuracy", series)
 	if err != nil {
@@ -149,7 +247,9 @@ func LayerAccuracy(title string, series []Series) (*plot.Plot, error) {
 			}
 		}
 	}
-	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Min, p.Y.Max = -0.04, 1.04+legendRoom(1.08, named(series))
+	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25, Label: "0.25"},
+		{Value: 0.5, Label: "0.5"}, {Value: 0.75, Label: "0.75"}, {Value: 1, Label: "1"}})
 	p.X.Tick.Marker = integerTicks{}
 	return p, nil
 }
@@ -161,12 +261,12 @@ type integerTicks struct{}
 func (integerTicks) Ticks(min, max float64) []plot.Tick {
 	lo, hi := math.Ceil(min), math.Floor(max)
 	if hi < lo {
-		return plot.DefaultTicks{}.Ticks(min, max)
+		return cleanTicks{}.Ticks(min, max)
 	}
 	step := math.Max(1, math.Ceil((hi-lo)/10))
 	var ts []plot.Tick
 	for v := lo; v <= hi; v += step {
-		ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprintf("%.0f", v)})
+		ts = append(ts, plot.Tick{Value: v, Label: FormatNumber(v)})
 	}
 	return ts
 }
@@ -174,20 +274,14 @@ func (integerTicks) Ticks(min, max float64) []plot.Tick {
 // ProjectionHistogram overlays one histogram per group (translucent bars,
 // bins shared by all groups) of values projected onto a direction.
 func ProjectionHistogram(title string, groups []Group, bins int) (*plot.Plot, error) {
-	if len(groups) == 0 {
-		return nil, fmt.Errorf("projection histogram %q: no groups", title)
+	if err := checkGroups("projection histogram", title, groups); err != nil {
+		return nil, err
 	}
 	if bins <= 0 {
 		return nil, fmt.Errorf("projection histogram %q: bins = %d, want > 0", title, bins)
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, g := range groups {
-		if len(g.Values) == 0 {
-			return nil, fmt.Errorf("projection histogram %q: group %q is empty", title, g.Name)
-		}
-		if err := checkFinite(fmt.Sprintf("projection histogram %q: group %q", title, g.Name), g.Values); err != nil {
-			return nil, err
-		}
 		for _, v := range g.Values {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
@@ -196,11 +290,7 @@ func ProjectionHistogram(title string, groups []Group, bins int) (*plot.Plot, er
 		lo, hi = lo-0.5, hi+0.5
 	}
 	width := (hi - lo) / float64(bins)
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "projection onto direction"
-	p.Y.Label.Text = "count"
-	p.Legend.Top = true
+	p := newPlot(title, "projection onto direction", "count")
 	maxCount := 0.0
 	for gi, g := range groups {
 		h := &plotter.Histogram{Width: width, Bins: make([]plotter.HistogramBin, bins)}
@@ -209,20 +299,16 @@ func ProjectionHistogram(title string, groups []Group, bins int) (*plot.Plot, er
 			h.Bins[b].Max = lo + float64(b+1)*width
 		}
 		for _, v := range g.Values {
-			b := int((v - lo) / width)
-			if b >= bins {
-				b = bins - 1
-			}
+			b := min(int((v-lo)/width), bins-1)
 			h.Bins[b].Weight++
 			maxCount = math.Max(maxCount, h.Bins[b].Weight)
 		}
-		c := color.NRGBAModel.Convert(plotutil.Color(gi)).(color.NRGBA)
-		c.A = 140
-		h.FillColor = c
-		h.LineStyle = draw.LineStyle{Color: plotutil.Color(gi), Width: vg.Points(0.5)}
+		h.FillColor = withAlpha(SeriesColor(gi), 150)
+		h.LineStyle = draw.LineStyle{Color: SeriesColor(gi), Width: vg.Points(0.8)}
 		p.Add(h)
 		p.Legend.Add(fmt.Sprintf("%s (n=%d)", g.Name, len(g.Values)), h)
 	}
+	padRange(&p.X, 0.03)
 	p.Y.Min = 0
 	p.Y.Max = maxCount * (1.15 + 0.1*float64(len(groups))) // headroom for the legend
 	return p, nil
@@ -230,49 +316,81 @@ func ProjectionHistogram(title string, groups []Group, bins int) (*plot.Plot, er
 
 // ProjectionStrip is a strip plot: one row per group, one dot per value
 // (spread vertically by a fixed pseudo-random jitter so dense values stay
-// visible), and a vertical tick at each group's mean.
+// visible), and a vertical bar at each group's mean labelled with it.
 func ProjectionStrip(title string, groups []Group) (*plot.Plot, error) {
-	if len(groups) == 0 {
-		return nil, fmt.Errorf("projection strip %q: no groups", title)
+	if err := checkGroups("projection strip", title, groups); err != nil {
+		return nil, err
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "projection onto direction"
-	p.Add(plotter.NewGrid())
+	p := newPlot(title, "projection onto direction", "")
+	p.Add(lightGrid())
 	names := make([]string, len(groups))
+	var means plotter.XYLabels
 	for gi, g := range groups {
-		if len(g.Values) == 0 {
-			return nil, fmt.Errorf("projection strip %q: group %q is empty", title, g.Name)
-		}
-		if err := checkFinite(fmt.Sprintf("projection strip %q: group %q", title, g.Name), g.Values); err != nil {
-			return nil, err
-		}
 		names[gi] = g.Name
-		xys := make(plotter.XYs, len(g.Values))
-		mean := 0.0
-		for i, v := range g.Values {
-			xys[i].X = v
-			xys[i].Y = float64(gi) + 0.35*(jitter(uint64(i))-0.5)
-			mean += v
-		}
-		mean /= float64(len(g.Values))
-		s, err := plotter.NewScatter(xys)
+		s, mean, err := strip(g.Values, float64(gi), 0.5, SeriesColor(gi))
 		if err != nil {
 			return nil, fmt.Errorf("projection strip %q: group %q: %w", title, g.Name, err)
 		}
-		s.Color = plotutil.Color(gi)
-		s.Shape = draw.CircleGlyph{}
-		s.Radius = vg.Points(2)
-		m, err := plotter.NewLine(plotter.XYs{{X: mean, Y: float64(gi) - 0.3}, {X: mean, Y: float64(gi) + 0.3}})
+		m, err := plotter.NewLine(plotter.XYs{{X: mean, Y: float64(gi) - 0.32}, {X: mean, Y: float64(gi) + 0.32}})
 		if err != nil {
 			return nil, fmt.Errorf("projection strip %q: group %q mean: %w", title, g.Name, err)
 		}
 		m.Color = color.Black
 		m.Width = vg.Points(2)
 		p.Add(s, m)
+		means.XYs = append(means.XYs, plotter.XY{X: mean, Y: float64(gi) + 0.42})
+		means.Labels = append(means.Labels, "mean "+FormatNumber(roundTo(mean, 3)))
 	}
+	lbl, err := notes(means, color.Black)
+	if err != nil {
+		return nil, fmt.Errorf("projection strip %q: %w", title, err)
+	}
+	p.Add(lbl)
 	p.NominalY(names...)
+	padRange(&p.X, 0.05)
+	p.Y.Min, p.Y.Max = -0.6, float64(len(groups))-0.4
 	return p, nil
+}
+
+// strip returns a scatter of values at x = value, y = row ± a jitter of the
+// given total spread, and the values' mean.
+func strip(values []float64, row, spread float64, c color.NRGBA) (*plotter.Scatter, float64, error) {
+	xys := make(plotter.XYs, len(values))
+	mean := 0.0
+	for i, v := range values {
+		xys[i].X = v
+		xys[i].Y = row + spread*(jitter(uint64(i))-0.5)
+		mean += v
+	}
+	s, err := plotter.NewScatter(xys)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.Color = withAlpha(c, 200)
+	s.Shape = draw.CircleGlyph{}
+	s.Radius = vg.Points(2.5)
+	return s, mean / float64(len(values)), nil
+}
+
+// roundTo rounds v to n significant digits.
+func roundTo(v float64, n int) float64 {
+	if v == 0 {
+		return 0
+	}
+	e := math.Pow(10, float64(n-1)-math.Floor(math.Log10(math.Abs(v))))
+	return math.Round(v*e) / e
+}
+
+// notes returns text labels at points in the house's note style.
+func notes(xyl plotter.XYLabels, c color.Color) (*plotter.Labels, error) {
+	lbl, err := plotter.NewLabels(xyl)
+	if err != nil {
+		return nil, err
+	}
+	for i := range lbl.TextStyle {
+		lbl.TextStyle[i] = noteStyle(c, noteSize)
+	}
+	return lbl, nil
 }
 
 // jitter maps i to a fixed pseudo-random number in [0, 1) (splitmix64), so
@@ -283,99 +401,4 @@ func jitter(i uint64) float64 {
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	z ^= z >> 31
 	return float64(z>>11) / float64(1<<53)
-}
-
-// CosineHeatmap is a heatmap of a square matrix of cosine similarities
-// (values in -1..1, e.g. between per-layer or per-instruction directions),
-// with labels on both axes, a blue–red diverging palette fixed to -1..1 and
-// each cell's value written in it.
-func CosineHeatmap(title string, labels []string, sim [][]float64) (*plot.Plot, error) {
-	n := len(labels)
-	if n == 0 {
-		return nil, fmt.Errorf("cosine heatmap %q: no labels", title)
-	}
-	if len(sim) != n {
-		return nil, fmt.Errorf("cosine heatmap %q: %d rows for %d labels", title, len(sim), n)
-	}
-	for i, row := range sim {
-		if len(row) != n {
-			return nil, fmt.Errorf("cosine heatmap %q: row %d has %d values, want %d", title, i, len(row), n)
-		}
-		if err := checkFinite(fmt.Sprintf("cosine heatmap %q: row %d", title, i), row); err != nil {
-			return nil, err
-		}
-		for j, v := range row {
-			if v < -1-1e-6 || v > 1+1e-6 {
-				return nil, fmt.Errorf("cosine heatmap %q: [%d][%d] = %v outside -1..1", title, i, j, v)
-			}
-		}
-	}
-	cmap := moreland.SmoothBlueRed()
-	cmap.SetMin(-1)
-	cmap.SetMax(1)
-	g := grid{sim: sim}
-	h := plotter.NewHeatMap(g, cmap.Palette(101))
-	h.Min, h.Max = -1, 1
-	p := plot.New()
-	p.Title.Text = title
-	p.Add(h)
-	var cells plotter.XYLabels
-	for i := range n {
-		for j := range n {
-			cells.XYs = append(cells.XYs, plotter.XY{X: float64(j), Y: float64(i)})
-			cells.Labels = append(cells.Labels, fmt.Sprintf("%.2f", sim[i][j]))
-		}
-	}
-	lbl, err := plotter.NewLabels(cells)
-	if err != nil {
-		return nil, fmt.Errorf("cosine heatmap %q: %w", title, err)
-	}
-	for i := range lbl.TextStyle {
-		if v := sim[i/n][i%n]; math.Abs(v) > 0.6 { // light text on saturated cells
-			lbl.TextStyle[i].Color = color.White
-		}
-		lbl.TextStyle[i].XAlign = draw.XCenter
-		lbl.TextStyle[i].YAlign = draw.YCenter
-		lbl.TextStyle[i].Font.Size = vg.Points(7)
-	}
-	p.Add(lbl)
-	p.NominalX(labels...)
-	// Row 0 at the top, as matrices are read.
-	p.NominalY(labels...)
-	p.Y.Scale = plot.InvertedScale{Normalizer: p.Y.Scale}
-	return p, nil
-}
-
-// grid adapts a square matrix to plotter.GridXYZ: column c, row r is sim[r][c].
-type grid struct{ sim [][]float64 }
-
-func (g grid) Dims() (c, r int)   { return len(g.sim), len(g.sim) }
-func (g grid) Z(c, r int) float64 { return g.sim[r][c] }
-func (g grid) X(c int) float64    { return float64(c) }
-func (g grid) Y(r int) float64    { return float64(r) }
-func (g grid) Min() float64       { return -1 }
-func (g grid) Max() float64       { return 1 }
-
-// HTMLTable renders a table (header row, then rows) as an HTML fragment with
-// every cell escaped, for notebooks to display results.
-func HTMLTable(header []string, rows [][]string) string {
-	var b strings.Builder
-	b.WriteString("<table>\n")
-	if len(header) > 0 {
-		b.WriteString("<thead><tr>")
-		for _, h := range header {
-			b.WriteString("<th>" + html.EscapeString(h) + "</th>")
-		}
-		b.WriteString("</tr></thead>\n")
-	}
-	b.WriteString("<tbody>\n")
-	for _, r := range rows {
-		b.WriteString("<tr>")
-		for _, c := range r {
-			b.WriteString("<td>" + html.EscapeString(c) + "</td>")
-		}
-		b.WriteString("</tr>\n")
-	}
-	b.WriteString("</tbody>\n</table>\n")
-	return b.String()
 }

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Train the embedded tinyif model on a GPU machine (XLA backend), in a few minutes.
+# Train a tinyif instruct model on a GPU machine (XLA backend) with the Go trainer, in a few minutes.
+#
+# This is the GPU path of `steer tinyif train`: one stage, from scratch, instruct model only. The embedded pair
+# (base + instruct fine-tuned from it) is made by scripts/train_tinyif_cpu.sh; see steerlib/tinyif/model/README.md.
 #
 # The GPU machine may have no Go toolchain: build the steer binary here with cgo (XLA's PJRT loader needs it)
 # and carry it with the checkout:

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
 	_ "github.com/gomlx/gomlx/backends/default" // registers "go" and "xla"
 	"github.com/gosteer/gosteer/steerlib/internal/guard"
 )
@@ -93,4 +94,12 @@ func Shared(config string) (compute.Backend, error) {
 // "go (Go Backend)" or "xla:/path (cuda)".
 func Describe(config string, b compute.Backend) string {
 	return fmt.Sprintf("%s (%s)", Resolve(config), b.Name())
+}
+
+// IsGo reports whether b is GoMLX's pure-Go CPU backend (its String method
+// returns the backend's registered name, "go"). Graph code uses it to pick
+// formulations that run faster there.
+func IsGo(b compute.Backend) bool {
+	s, ok := b.(fmt.Stringer)
+	return ok && s.String() == gobackend.BackendName
 }

@@ -3,6 +3,9 @@ package backend
 import (
 	"strings"
 	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/notimplemented"
 )
 
 func TestResolve(t *testing.T) {
@@ -43,5 +46,24 @@ func TestNewGo(t *testing.T) {
 	b3, _ := Shared("go")
 	if b2 != b3 {
 		t.Fatal("Shared must return the same backend")
+	}
+}
+
+func TestIsGo(t *testing.T) {
+	goB, err := Shared("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		b    compute.Backend
+		want bool
+	}{
+		{"go", goB, true},
+		{"another backend", &notimplemented.Backend{}, false},
+	} {
+		if got := IsGo(tc.b); got != tc.want {
+			t.Errorf("IsGo(%s) = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

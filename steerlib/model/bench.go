@@ -20,13 +20,19 @@ type BenchOptions struct {
 	NewTokens int   // generated tokens per row (≥ 2)
 	// SteerLayer is where the steered runs add c·u (negative: NumLayers/2).
 	SteerLayer int
+	// PerRow adds a third configuration per batch size: per-row steering as
+	// a layer sweep batches it (see Bench).
+	PerRow bool
 	// Log receives progress lines (nil: none).
 	Log io.Writer
 }
 
 // BenchRow is one measured configuration.
 type BenchRow struct {
-	Batch          int     `json:"batch"`
+	Batch int `json:"batch"`
+	// Mode is "plain", "steered" (one add op on every row) or "per-row" (a
+	// layer sweep's mix: each row its own candidate layer, some rows none).
+	Mode           string  `json:"mode"`
 	Steered        bool    `json:"steered"`
 	PromptLen      int     `json:"prompt"`
 	NewTokens      int     `json:"new"`
@@ -34,6 +40,8 @@ type BenchRow struct {
 	// DecodeMsPerStep is the time of one decode step for the whole batch.
 	DecodeMsPerStep float64 `json:"decode_ms_per_step"`
 	DecodeTokPerS   float64 `json:"decode_tok_per_s"`
+	// TokPerS is generated tokens per second over the whole call (prefill included).
+	TokPerS float64 `json:"tok_per_s"`
 	// FloorRatio is DecodeMsPerStep / the memory-bandwidth floor.
 	FloorRatio float64 `json:"decode_over_floor"`
 }
@@ -52,8 +60,10 @@ type BenchResult struct {
 	Rows         []BenchRow `json:"rows"`
 }
 
-// Bench measures prefill throughput and decode latency, unsteered and with
-// one add operator, for each batch size, next to the memory-bandwidth floor.
+// Bench measures prefill throughput and decode latency for each batch size,
+// next to the memory-bandwidth floor: unsteered, with one add operator on
+// every row, and with PerRow also per-row steering as a layer sweep batches
+// it (row b adds c·u at candidate (b+1) mod k of "none", ⌊L/5⌋, ⌊L/5⌋+2, …).
 // Each configuration runs once to compile, then once measured.
 func Bench(m *Model, opts BenchOptions) (res *BenchResult, err error) {
 	defer recoverTo(&err, "bench")
@@ -74,15 +84,6 @@ func Bench(m *Model, opts BenchOptions) (res *BenchResult, err error) {
 	res.HostFloorMs = float64(res.WeightBytes) / hostReadBandwidth() * 1e3
 	res.FloorMs = math.Min(res.GraphFloorMs, res.HostFloorMs)
 	logf("weights %.1f MB (%s); floor: graph %.2f ms, host %.2f ms", float64(res.WeightBytes)/1e6, res.DType, res.GraphFloorMs, res.HostFloorMs)
-
-	layer := opts.SteerLayer
-	if layer < 0 {
-		layer = cfg.NumLayers / 2
-	}
-	u := make([]float32, cfg.HiddenSize)
-	for i := range u {
-		u[i] = float32(math.Sin(float64(i+1))) / float32(math.Sqrt(float64(cfg.HiddenSize)/2))
-	}
 	for _, B := range opts.Batches {
 		prompts := make([][]int, B)
 		for b := range prompts {
@@ -91,39 +92,87 @@ func Bench(m *Model, opts BenchOptions) (res *BenchResult, err error) {
 				prompts[b][t] = (b*7919 + t*104729 + 13) % cfg.VocabSize
 			}
 		}
-		for _, steered := range []bool{false, true} {
-			var steer []SteerOp
-			if steered {
-				steer = []SteerOp{{Layer: layer, Kind: OpAdd, U: u, C: 4}}
+		var plain float64
+		for _, mode := range benchModes(cfg, B, opts.SteerLayer, opts.PerRow) {
+			row, err := benchGenerate(m, prompts, opts, mode)
+			if err != nil {
+				return nil, fmt.Errorf("bench: batch %d %s: %w", B, mode.Mode, err)
 			}
-			row := BenchRow{Batch: B, Steered: steered, PromptLen: opts.PromptLen, NewTokens: opts.NewTokens}
-			for rep := 0; rep < 2; rep++ { // first run compiles
-				var first, last time.Time
-				start := time.Now()
-				_, err := m.Generate(prompts, GenerateOptions{MaxNewTokens: opts.NewTokens, Greedy: true, Steer: steer,
-					OnToken: func(r, step, id int) {
-						if r != 0 {
-							return
-						}
-						if step == 0 {
-							first = time.Now()
-						}
-						last = time.Now()
-					}})
-				if err != nil {
-					return nil, fmt.Errorf("bench: batch %d: %w", B, err)
-				}
-				row.PrefillTokPerS = float64(B*opts.PromptLen) / first.Sub(start).Seconds()
-				row.DecodeMsPerStep = last.Sub(first).Seconds() * 1e3 / float64(opts.NewTokens-1)
-			}
-			row.DecodeTokPerS = float64(B) * 1e3 / row.DecodeMsPerStep
 			row.FloorRatio = row.DecodeMsPerStep / res.FloorMs
-			logf("batch %2d steered=%-5v prefill %9.1f tok/s  decode %8.2f ms/step (%8.1f tok/s)  decode/floor %.2f",
-				B, steered, row.PrefillTokPerS, row.DecodeMsPerStep, row.DecodeTokPerS, row.FloorRatio)
+			if mode.Mode == "plain" {
+				plain = row.TokPerS
+			}
+			logf("batch %2d %-8s prefill %9.1f tok/s  decode %8.2f ms/step (%8.1f tok/s)  decode/floor %.2f  total %7.1f tok/s (plain/this %.2f)",
+				B, row.Mode, row.PrefillTokPerS, row.DecodeMsPerStep, row.DecodeTokPerS, row.FloorRatio, row.TokPerS, plain/row.TokPerS)
 			res.Rows = append(res.Rows, row)
 		}
 	}
 	return res, nil
+}
+
+// benchMode is one Bench configuration: its row template and its steering.
+type benchMode struct {
+	BenchRow
+	opts GenerateOptions
+}
+
+// benchModes returns the plain, steered and (perRow) per-row configurations for batch B.
+func benchModes(cfg *Config, B, steerLayer int, perRow bool) []benchMode {
+	if steerLayer < 0 {
+		steerLayer = cfg.NumLayers / 2
+	}
+	u := make([]float32, cfg.HiddenSize)
+	for i := range u {
+		u[i] = float32(math.Sin(float64(i+1))) / float32(math.Sqrt(float64(cfg.HiddenSize)/2))
+	}
+	candidates := []int{-1}
+	for l := cfg.NumLayers / 5; l < cfg.NumLayers; l += 2 {
+		candidates = append(candidates, l)
+	}
+	rows := make([][]SteerOp, B)
+	for b := range rows {
+		if l := candidates[(b+1)%len(candidates)]; l >= 0 {
+			rows[b] = []SteerOp{{Layer: l, Kind: OpAdd, U: u, C: 4}}
+		}
+	}
+	modes := []benchMode{
+		{BenchRow: BenchRow{Mode: "plain"}},
+		{BenchRow: BenchRow{Mode: "steered", Steered: true}, opts: GenerateOptions{Steer: []SteerOp{{Layer: steerLayer, Kind: OpAdd, U: u, C: 4}}}},
+	}
+	if perRow {
+		modes = append(modes, benchMode{BenchRow: BenchRow{Mode: "per-row", Steered: true}, opts: GenerateOptions{RowSteer: rows}})
+	}
+	return modes
+}
+
+// benchGenerate times one configuration: a compiling run, then a measured one.
+func benchGenerate(m *Model, prompts [][]int, opts BenchOptions, mode benchMode) (BenchRow, error) {
+	B := len(prompts)
+	row := mode.BenchRow
+	row.Batch, row.PromptLen, row.NewTokens = B, opts.PromptLen, opts.NewTokens
+	for rep := 0; rep < 2; rep++ { // first run compiles
+		var first, last time.Time
+		g := mode.opts
+		g.MaxNewTokens, g.Greedy = opts.NewTokens, true
+		g.OnToken = func(r, step, id int) {
+			if r != 0 {
+				return
+			}
+			if step == 0 {
+				first = time.Now()
+			}
+			last = time.Now()
+		}
+		start := time.Now()
+		if _, err := m.Generate(prompts, g); err != nil {
+			return row, err
+		}
+		row.PrefillTokPerS = float64(B*opts.PromptLen) / first.Sub(start).Seconds()
+		row.DecodeMsPerStep = last.Sub(first).Seconds() * 1e3 / float64(opts.NewTokens-1)
+		row.TokPerS = float64(B*opts.NewTokens) / last.Sub(start).Seconds()
+	}
+	row.DecodeTokPerS = float64(B) * 1e3 / row.DecodeMsPerStep
+	return row, nil
 }
 
 // graphFloor times a compiled graph that reads every weight once (sum of

@@ -24,6 +24,7 @@ const (
 	FamilyPhi3    Family = "phi3"    // fused qkv_proj and gate_up_proj
 	FamilyGemma2  Family = "gemma2"  // four (1+w) norms, soft-capping, GELU-tanh
 	FamilyGemma3  Family = "gemma3"  // Gemma 2 block + q/k norms, local/global RoPE
+	FamilyGPT2    Family = "gpt2"    // learned positions, LayerNorm, fused Conv1D q|k|v, plain MLP
 )
 
 var archFamilies = map[string]Family{
@@ -34,6 +35,7 @@ var archFamilies = map[string]Family{
 	"Phi3ForCausalLM":    FamilyPhi3,
 	"Gemma2ForCausalLM":  FamilyGemma2,
 	"Gemma3ForCausalLM":  FamilyGemma3,
+	"GPT2LMHeadModel":    FamilyGPT2,
 }
 
 // SupportedArchitectures lists the Hugging Face "architectures" values Load accepts.
@@ -102,11 +104,19 @@ type Config struct {
 	NumKVHeads       int
 	HeadDim          int
 	MaxPositions     int
-	RMSNormEps       float64
+	// RMSNormEps is the epsilon of every norm (GPT-2: layer_norm_epsilon).
+	RMSNormEps float64
 
 	TieEmbeddings bool
-	// Activation of the gated MLP: "silu" or "gelu_tanh".
+	// Activation of the MLP: "silu" or "gelu_tanh" (also GPT-2's gelu_new).
 	Activation string
+	// PlainMLP: down(act(up(x))) without a gate (GPT-2).
+	PlainMLP bool
+	// LayerNorm: norms are LayerNorm with a bias instead of RMSNorm (GPT-2).
+	LayerNorm bool
+	// LearnedPositions: a position embedding table is added to the token
+	// embeddings and there is no RoPE (GPT-2).
+	LearnedPositions bool
 	// QKVBias: q/k/v projections have biases; OutBias: o_proj has one; MLPBias: gate/up/down have biases.
 	QKVBias, OutBias, MLPBias bool
 	// QKNorm: per-head RMSNorm on queries and keys before RoPE (Qwen3, Gemma 3).
@@ -117,7 +127,7 @@ type Config struct {
 	AttnScale float64
 	// AttnSoftcap and FinalSoftcap: tanh soft-capping of attention scores / logits (0 = off).
 	AttnSoftcap, FinalSoftcap float64
-	// PartialRotary is the fraction of head_dim that is rotated (1 for all families here).
+	// PartialRotary is the fraction of head_dim that is rotated (1 for the RoPE families here).
 	PartialRotary float64
 
 	// LayerTypes holds "full_attention" or "sliding_attention" per layer.
@@ -139,18 +149,6 @@ func (c *Config) Window(l int) int {
 		return c.SlidingWindow
 	}
 	return 0
-}
-
-// LayerRoPE returns the rotary settings of layer l.
-func (c *Config) LayerRoPE(l int) RoPE {
-	t := "full_attention"
-	if l < len(c.LayerTypes) {
-		t = c.LayerTypes[l]
-	}
-	if r, ok := c.RoPE[t]; ok {
-		return r
-	}
-	return c.RoPE["full_attention"]
 }
 
 // RotaryDim is the number of rotated dimensions per head.
@@ -209,6 +207,27 @@ func ParseConfig(data []byte) (*Config, error) {
 			raw[k] = v
 		}
 	}
+	c, err := newConfig(raw)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{raw: raw}
+	if c.Family == FamilyGPT2 {
+		err = c.readGPT2(r)
+	} else {
+		err = c.readRoPEDecoder(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.readSpecialTokens(raw); err != nil {
+		return nil, err
+	}
+	return c, c.Validate()
+}
+
+// newConfig reads the architecture and its family.
+func newConfig(raw map[string]any) (*Config, error) {
 	archs, _ := raw["architectures"].([]any)
 	c := &Config{Extra: raw, BOS: -1, Pad: -1}
 	for _, a := range archs {
@@ -225,7 +244,12 @@ func ParseConfig(data []byte) (*Config, error) {
 	if c.Family == "" {
 		return nil, fmt.Errorf("unsupported architecture %q (supported: %s)", c.Architecture, strings.Join(SupportedArchitectures(), ", "))
 	}
-	r := reader{raw: raw}
+	return c, nil
+}
+
+// readRoPEDecoder reads a Llama-like config: sizes, activation, block
+// variant, attention layer types and RoPE.
+func (c *Config) readRoPEDecoder(r *reader) error {
 	c.VocabSize = r.int("vocab_size", 0)
 	c.HiddenSize = r.int("hidden_size", 0)
 	c.IntermediateSize = r.int("intermediate_size", 0)
@@ -233,8 +257,8 @@ func ParseConfig(data []byte) (*Config, error) {
 	c.NumHeads = r.int("num_attention_heads", 0)
 	c.NumKVHeads = r.int("num_key_value_heads", c.NumHeads)
 	if c.NumHeads > 0 {
-		if _, ok := raw["head_dim"]; !ok && c.HiddenSize%c.NumHeads != 0 {
-			return nil, fmt.Errorf("config: hidden_size %d is not a multiple of num_attention_heads %d (and no head_dim is given)", c.HiddenSize, c.NumHeads)
+		if _, ok := r.raw["head_dim"]; !ok && c.HiddenSize%c.NumHeads != 0 {
+			return fmt.Errorf("config: hidden_size %d is not a multiple of num_attention_heads %d (and no head_dim is given)", c.HiddenSize, c.NumHeads)
 		}
 		c.HeadDim = r.int("head_dim", c.HiddenSize/c.NumHeads)
 	}
@@ -242,6 +266,26 @@ func ParseConfig(data []byte) (*Config, error) {
 	c.RMSNormEps = r.float("rms_norm_eps", 1e-6)
 	c.TieEmbeddings = r.bool("tie_word_embeddings", c.Family == FamilyGemma2 || c.Family == FamilyGemma3)
 	c.PartialRotary = r.float("partial_rotary_factor", 1)
+	if err := c.readActivation(r); err != nil {
+		return err
+	}
+	c.readBlockVariant(r)
+	if err := c.readLayerTypes(r); err != nil {
+		return err
+	}
+	if err := c.parseRoPE(r.raw); err != nil {
+		return err
+	}
+	if c.Family == FamilyPhi3 {
+		if s, ok := r.raw["rope_scaling"].(map[string]any); ok && s != nil {
+			return fmt.Errorf("phi3 rope_scaling %v is not supported (only checkpoints without rope scaling)", s["type"])
+		}
+	}
+	return nil
+}
+
+// readActivation reads hidden_act / hidden_activation (Gemma defaults to GELU-tanh).
+func (c *Config) readActivation(r *reader) error {
 	c.Activation = "silu"
 	act := r.str("hidden_act", "")
 	if a := r.str("hidden_activation", ""); a != "" {
@@ -249,20 +293,26 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	switch act {
 	case "", "silu", "swish":
+		if act == "" && (c.Family == FamilyGemma2 || c.Family == FamilyGemma3) {
+			c.Activation = "gelu_tanh"
+		}
 	case "gelu_pytorch_tanh", "gelu_tanh":
 		c.Activation = "gelu_tanh"
 	default:
-		return nil, fmt.Errorf("unsupported activation %q", act)
+		return fmt.Errorf("unsupported activation %q", act)
 	}
+	return r.err
+}
+
+// readBlockVariant sets the per-family block flags: Gemma norms and
+// soft-capping, q/k norms, biases.
+func (c *Config) readBlockVariant(r *reader) {
 	c.AttnScale = 1 / math.Sqrt(float64(c.HeadDim))
 	if c.Family == FamilyGemma2 || c.Family == FamilyGemma3 {
 		c.GemmaNorms = true
 		c.AttnScale = 1 / math.Sqrt(r.float("query_pre_attn_scalar", float64(c.HeadDim)))
 		c.AttnSoftcap = r.float("attn_logit_softcapping", 0)
 		c.FinalSoftcap = r.float("final_logit_softcapping", 0)
-		if c.Activation == "silu" && act == "" {
-			c.Activation = "gelu_tanh"
-		}
 	}
 	c.QKNorm = c.Family == FamilyQwen3 || c.Family == FamilyGemma3
 	switch c.Family {
@@ -273,58 +323,97 @@ func ParseConfig(data []byte) (*Config, error) {
 		c.OutBias = c.QKVBias
 		c.MLPBias = r.bool("mlp_bias", false)
 	}
+}
 
-	// Attention layer types and sliding windows.
+// readLayerTypes reads layer_types or derives them from the family's
+// sliding-window settings.
+func (c *Config) readLayerTypes(r *reader) error {
 	c.SlidingWindow = r.int("sliding_window", 0)
-	if lt, ok := raw["layer_types"].([]any); ok && len(lt) > 0 {
+	if lt, ok := r.raw["layer_types"].([]any); ok && len(lt) > 0 {
 		for _, v := range lt {
 			s, _ := v.(string)
 			c.LayerTypes = append(c.LayerTypes, s)
 		}
 	} else {
 		for l := 0; l < c.NumLayers; l++ {
-			t := "full_attention"
-			switch c.Family {
-			case FamilyGemma2:
-				if l%2 == 0 {
-					t = "sliding_attention"
-				}
-			case FamilyGemma3:
-				if (l+1)%r.int("sliding_window_pattern", 6) != 0 {
-					t = "sliding_attention"
-				}
-			case FamilyMistral:
-				if c.SlidingWindow > 0 {
-					t = "sliding_attention"
-				}
-			case FamilyQwen2, FamilyQwen3:
-				if r.bool("use_sliding_window", false) && l >= r.int("max_window_layers", 0) {
-					t = "sliding_attention"
-				}
-			}
-			c.LayerTypes = append(c.LayerTypes, t)
+			c.LayerTypes = append(c.LayerTypes, c.defaultLayerType(r, l))
 		}
 	}
 	if r.err != nil {
-		return nil, r.err
+		return r.err
 	}
 	for _, t := range c.LayerTypes {
 		if t != "full_attention" && t != "sliding_attention" {
-			return nil, fmt.Errorf("unsupported layer type %q", t)
+			return fmt.Errorf("unsupported layer type %q", t)
 		}
 		if t == "sliding_attention" && c.SlidingWindow <= 0 {
-			return nil, fmt.Errorf("layer type sliding_attention without a positive sliding_window")
+			return fmt.Errorf("layer type sliding_attention without a positive sliding_window")
 		}
 	}
-	if err := c.parseRoPE(raw); err != nil {
-		return nil, err
-	}
-	if c.Family == FamilyPhi3 {
-		if s, ok := raw["rope_scaling"].(map[string]any); ok && s != nil {
-			return nil, fmt.Errorf("phi3 rope_scaling %v is not supported (only checkpoints without rope scaling)", s["type"])
-		}
-	}
+	return nil
+}
 
+// defaultLayerType is layer l's attention type for configs without layer_types.
+func (c *Config) defaultLayerType(r *reader, l int) string {
+	sliding := false
+	switch c.Family {
+	case FamilyGemma2:
+		sliding = l%2 == 0
+	case FamilyGemma3:
+		sliding = (l+1)%r.int("sliding_window_pattern", 6) != 0
+	case FamilyMistral:
+		sliding = c.SlidingWindow > 0
+	case FamilyQwen2, FamilyQwen3:
+		sliding = r.bool("use_sliding_window", false) && l >= r.int("max_window_layers", 0)
+	}
+	if sliding {
+		return "sliding_attention"
+	}
+	return "full_attention"
+}
+
+// readGPT2 reads a GPT2LMHeadModel config: n_embd, n_layer, n_head,
+// n_positions, n_inner (default 4·n_embd), layer_norm_epsilon,
+// activation_function (gelu_new), and the attention-scaling flags.
+func (c *Config) readGPT2(r *reader) error {
+	c.VocabSize = r.int("vocab_size", 0)
+	c.HiddenSize = r.int("n_embd", 0)
+	c.IntermediateSize = r.int("n_inner", 4*c.HiddenSize)
+	c.NumLayers = r.int("n_layer", 0)
+	c.NumHeads = r.int("n_head", 0)
+	c.NumKVHeads = c.NumHeads
+	if c.NumHeads > 0 {
+		if c.HiddenSize%c.NumHeads != 0 {
+			return fmt.Errorf("config: n_embd %d is not a multiple of n_head %d", c.HiddenSize, c.NumHeads)
+		}
+		c.HeadDim = c.HiddenSize / c.NumHeads
+	}
+	c.MaxPositions = r.int("n_positions", 0)
+	c.RMSNormEps = r.float("layer_norm_epsilon", 1e-5)
+	c.TieEmbeddings = r.bool("tie_word_embeddings", true)
+	c.PlainMLP, c.LayerNorm, c.LearnedPositions = true, true, true
+	c.QKVBias, c.OutBias, c.MLPBias = true, true, true
+	switch act := r.str("activation_function", "gelu_new"); act {
+	case "gelu_new", "gelu_pytorch_tanh":
+		c.Activation = "gelu_tanh"
+	default:
+		return fmt.Errorf("unsupported GPT-2 activation_function %q (supported: gelu_new)", act)
+	}
+	c.AttnScale = 1
+	if r.bool("scale_attn_weights", true) && c.HeadDim > 0 {
+		c.AttnScale = 1 / math.Sqrt(float64(c.HeadDim))
+	}
+	if r.bool("scale_attn_by_inverse_layer_idx", false) || r.bool("reorder_and_upcast_attn", false) {
+		return errors.New("GPT-2 scale_attn_by_inverse_layer_idx and reorder_and_upcast_attn are not supported")
+	}
+	for l := 0; l < c.NumLayers; l++ {
+		c.LayerTypes = append(c.LayerTypes, "full_attention")
+	}
+	return r.err
+}
+
+// readSpecialTokens reads bos_token_id, pad_token_id and eos_token_id.
+func (c *Config) readSpecialTokens(raw map[string]any) error {
 	if v, ok, _ := intList(raw["bos_token_id"]); ok && len(v) > 0 {
 		c.BOS = v[0]
 	}
@@ -332,11 +421,11 @@ func ParseConfig(data []byte) (*Config, error) {
 		c.Pad = v[0]
 	}
 	if v, ok, err := intList(raw["eos_token_id"]); err != nil {
-		return nil, fmt.Errorf("eos_token_id: %w", err)
+		return fmt.Errorf("eos_token_id: %w", err)
 	} else if ok {
 		c.EOS = v
 	}
-	return c, c.Validate()
+	return nil
 }
 
 // Validate checks that the sizes are positive and consistent.
@@ -363,7 +452,10 @@ func (c *Config) Validate() error {
 	if len(c.LayerTypes) != c.NumLayers {
 		return fmt.Errorf("config: %d layer_types for %d layers", len(c.LayerTypes), c.NumLayers)
 	}
-	if c.RotaryDim() <= 0 || c.RotaryDim() > c.HeadDim {
+	if c.LearnedPositions && c.MaxPositions <= 0 {
+		return fmt.Errorf("config: learned position embeddings need a positive number of positions, got %d", c.MaxPositions)
+	}
+	if !c.LearnedPositions && (c.RotaryDim() <= 0 || c.RotaryDim() > c.HeadDim) {
 		return fmt.Errorf("config: rotary dimension %d invalid for head_dim %d", c.RotaryDim(), c.HeadDim)
 	}
 	return nil

@@ -38,6 +38,9 @@ func parseMap(t *testing.T, m map[string]any) (*Config, error) {
 // the transformers-5 fixture config.
 func TestConfigOldAndNewRoPE(t *testing.T) {
 	for _, name := range fixtureNames {
+		if name == "gpt2" {
+			continue // learned positions: no RoPE settings
+		}
 		t.Run(name, func(t *testing.T) {
 			raw := readConfigMap(t, name)
 			newCfg, err := parseMap(t, raw)
@@ -96,6 +99,18 @@ func TestConfigFields(t *testing.T) {
 	}
 	if !reflect.DeepEqual(phi.EOS, []int{32000}) {
 		t.Errorf("phi3 EOS %v", phi.EOS)
+	}
+	gpt2, err := LoadConfig(fixtureDir("gpt2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gpt2.LearnedPositions || !gpt2.LayerNorm || !gpt2.PlainMLP || !gpt2.TieEmbeddings || gpt2.Activation != "gelu_tanh" ||
+		gpt2.IntermediateSize != 256 || gpt2.HeadDim != 16 || gpt2.MaxPositions != 128 || gpt2.RMSNormEps != 1e-5 ||
+		!gpt2.QKVBias || !gpt2.OutBias || !gpt2.MLPBias || !reflect.DeepEqual(gpt2.EOS, []int{299}) {
+		t.Errorf("gpt2 config %+v", gpt2)
+	}
+	if math.Abs(gpt2.AttnScale-0.25) > 1e-12 {
+		t.Errorf("gpt2 attention scale %g, want 16^-1/2", gpt2.AttnScale)
 	}
 	// generation_config.json with a list of EOS ids overrides config.json.
 	d := copyFixture(t, "llama", nil)
@@ -174,6 +189,10 @@ func TestConfigErrors(t *testing.T) {
 			delete(m, "rope_parameters")
 			m["rope_scaling"] = map[string]any{"type": "longrope"}
 		}, "unsupported rope type \"longrope\""},
+		{"gpt2 activation", func(m map[string]any) { gpt2Config(m); m["activation_function"] = "relu" }, "unsupported GPT-2 activation_function"},
+		{"gpt2 layer-index scaling", func(m map[string]any) { gpt2Config(m); m["scale_attn_by_inverse_layer_idx"] = true }, "not supported"},
+		{"gpt2 heads", func(m map[string]any) { gpt2Config(m); m["n_head"] = 5.0 }, "n_embd 64 is not a multiple of n_head 5"},
+		{"gpt2 no positions", func(m map[string]any) { gpt2Config(m); m["n_positions"] = 0.0 }, "learned position embeddings need"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			raw := readConfigMap(t, "llama")
@@ -183,5 +202,19 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("got %v, want error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// gpt2Config replaces m with the gpt2 fixture's config.
+func gpt2Config(m map[string]any) {
+	data, err := os.ReadFile(filepath.Join(fixtureDir("gpt2"), "config.json"))
+	if err != nil {
+		panic(err)
+	}
+	for k := range m {
+		delete(m, k)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		panic(err)
 	}
 }

@@ -11,10 +11,29 @@
 // bfloat16 with WithDType, meant for GPUs). A local folder never touches the
 // network. Supported: LlamaForCausalLM (Llama 2/3.x, SmolLM/SmolLM2,
 // TinyLlama), MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM,
-// Phi3ForCausalLM, Gemma2ForCausalLM and Gemma3ForCausalLM (text). RoPE
-// settings come from transformers-5 "rope_parameters" (flat or per layer
-// type) or older "rope_theta"/"rope_scaling"; scaling types default, linear
-// and llama3.
+// Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM (text) and
+// GPT2LMHeadModel. RoPE settings come from transformers-5 "rope_parameters"
+// (flat or per layer type) or older "rope_theta"/"rope_scaling"; scaling
+// types default, linear and llama3. GPT-2 checkpoints load with or without
+// the "transformer." key prefix; its fused Conv1D c_attn ([D, 3D], y = x·W + b)
+// is split into q, k and v, and the attn.bias / attn.masked_bias buffers are
+// ignored.
+//
+// # The decoder stack
+//
+// One loop, written once, serves the full-sequence forward, the prompt pass
+// (prefill) and each decode step:
+//
+//	x ← embed(ids) (+ wpe(positions) for GPT-2)
+//	for each block l:
+//	    x ← x + attn(norm(x))          (RoPE on q, k unless learned positions)
+//	    x ← x + mlp(norm(x))           (gated SiLU/GELU, or GPT-2's plain GELU)
+//	    x ← steer_l(x); capture_l(x)   (resid_post.l)
+//	logits ← head(norm(x))
+//
+// Only where attention's keys come from differs: the sequence itself, or the
+// KV cache. Gemma adds post-norms on both branches; GPT-2 norms are LayerNorm
+// with a bias.
 //
 // # Hook point
 //
@@ -24,6 +43,24 @@
 // acts at that point, before block l+1 reads it; Forward captures it after
 // any steering at that layer.
 //
+// # Steering
+//
+// Every operator is x ← x + (α + β·(x·u))·u per row (add: α = C, β = 0;
+// clamp: α = z̄, β = −1; ablate: α = 0, β = −1). Steering always runs per
+// row: the graph has steering slots, each a direction [B, D] and
+// coefficients (α, β) [B, 2] as inputs; a row without an op in a slot gets
+// u = 0 and leaves x unchanged. Batch-wide ops (Steer) are the case where
+// every row holds the same ops; RowSteer gives each row its own (a layer
+// sweep runs its candidates side by side in full batches). An op's Scope is
+// applied by zeroing its coefficients in the pass it does not act on.
+//
+// # Log-probabilities
+//
+// Model.TokenLogProbs (Forward with Logits: TokenLogProbs) returns each
+// token's log-probability given the tokens before it, computed inside the
+// graph over left-padded rows: what a perplexity screen needs (the paper
+// screens steered answers with GPT-2's perplexity).
+//
 // # What compiles when
 //
 // Every call runs a compiled graph chosen by (kind of call, structure,
@@ -31,17 +68,20 @@
 // (multiples of 16 up to 128, of 64 up to 512, then of 256) and batch sizes to
 // a power of two (BucketBatch), so calls with nearby shapes share a graph.
 //
-//   - Forward: one graph per (bucketed B, bucketed T, LogitsMode, steered
-//     layers with their number of ops). With At=LastToken all layers are
-//     captured inside the graph, so the chosen Layers never recompile; with
-//     At=AllPositions the layer set is part of the key.
+//   - Forward: one graph per (bucketed B, bucketed T, LogitsMode, steering
+//     slots). With At=LastToken all layers are captured inside the graph, so
+//     the chosen Layers never recompile; with At=AllPositions the layer set
+//     is part of the key.
 //   - Generate: one prefill graph per (bucketed B, bucketed prompt length,
-//     cache length, steered layers) and one decode graph per (bucketed B,
-//     cache length, steered layers). The cache length is
+//     cache length, steering slots) and one decode graph per (bucketed B,
+//     cache length, steering slots). The cache length is
 //     BucketLen(prompt bucket + MaxNewTokens).
-//   - Steering vectors, coefficients, kinds (add/clamp/ablate share one
-//     formula x ← x + (α + β·x·u)·u) and Positions are inputs: changing them
-//     never recompiles. Moving an op to another layer does.
+//   - Steering slots: with Steer (batch-wide), the steered layers with their
+//     number of ops; moving an op to another layer recompiles. With RowSteer,
+//     every layer gets k slots, k the most ops one row has at one layer: any
+//     mix of layers (and rows without steering) shares one graph per k.
+//   - Steering vectors, coefficients, kinds and scopes are inputs: changing
+//     them never recompiles.
 //
 // Model.NumCompiled counts the graphs built so far.
 //

@@ -10,8 +10,13 @@ import (
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 )
 
-// fixtureNames are the eight architectures in testdata/hf-tiny.
-var fixtureNames = []string{"llama", "llama_tied", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3"}
+// fixtureNames are the nine architectures in testdata/hf-tiny.
+var fixtureNames = []string{"llama", "llama_tied", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3", "gpt2"}
+
+// residFromPadded reports whether a fixture's resid_post.<l> were captured
+// during its padded forward (the eight transformers fixtures) rather than
+// the unpadded one (gpt2); see testdata/hf-tiny/README.md.
+func residFromPadded(name string) bool { return name != "gpt2" }
 
 func fixtureDir(name string) string { return filepath.Join("testdata", "hf-tiny", name) }
 

@@ -6,7 +6,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Batch is a rectangular batch of token ids with optional padding.
@@ -176,6 +179,10 @@ const (
 	LogitsLast
 	// LogitsNone skips the output projection.
 	LogitsNone
+	// TokenLogProbs returns, instead of logits, log p(ids[t] | ids[<t]) at
+	// every position [B, T] (0 at a row's first position and at padding),
+	// computed in the graph so the [B, T, V] logits never leave it.
+	TokenLogProbs
 )
 
 // ForwardOptions configures Forward.
@@ -187,149 +194,232 @@ type ForwardOptions struct {
 	At CaptureAt
 	// Logits chooses which logits to return.
 	Logits LogitsMode
-	// Steer ops are applied as on prompt tokens (SteerPrompt and SteerAll ops act).
+	// Steer ops act on every row, as on prompt tokens (SteerPrompt and
+	// SteerAll ops act).
 	Steer []SteerOp
+	// RowSteer gives each row its own ops (nil or empty: none for that row),
+	// acting as Steer's do; len(RowSteer) must be the number of rows.
+	// Exclusive with Steer.
+	RowSteer [][]SteerOp
 }
 
 // ForwardResult holds Forward's outputs as float32, in the caller's batch
 // layout (bucket padding removed).
 type ForwardResult struct {
 	B, T, V, D int
-	// Logits is [B, T, V] (LogitsAll), [B, V] (LogitsLast) or nil.
+	// Logits is [B, T, V] (LogitsAll), [B, V] (LogitsLast), [B, T]
+	// (TokenLogProbs) or nil.
 	Logits []float32
 	// Resid maps a layer to its residual stream: [B, T, D] (AllPositions) or [B, D] (LastToken).
 	Resid map[int][]float32
 }
 
+// forwardPlan is what a Forward call compiles and feeds.
+type forwardPlan struct {
+	opts         ForwardOptions
+	layers       []int // sorted capture layers
+	rows         [][]SteerOp
+	steer        steerPlan
+	B2, T2       int
+	padded       Batch
+	last         []int32 // per bucketed row, its last real position
+	captureAll   bool
+	captureLast  bool
+	logitsOutput bool
+}
+
 // Forward runs the model over a padded batch. Shapes are bucketed (see
 // BucketLen, BucketBatch), so batches of nearby sizes share one compiled
-// graph; a graph is compiled per (bucketed B, bucketed T, logits mode,
-// capture mode, steered layers) and, for AllPositions, per layer set.
-// LastToken captures every layer inside the graph, so changing Layers never
-// recompiles; changing steering vectors or coefficients never recompiles.
+// graph; the package documentation lists what compiles when.
 func (m *Model) Forward(batch Batch, opts ForwardOptions) (res *ForwardResult, err error) {
 	defer recoverTo(&err, "forward")
-	cfg := m.Config
-	if err := batch.validate(cfg); err != nil {
-		return nil, fmt.Errorf("forward: %w", err)
-	}
-	if err := validateSteer(cfg, opts.Steer); err != nil {
-		return nil, fmt.Errorf("forward: %w", err)
-	}
-	layers := append([]int(nil), opts.Layers...)
-	sort.Ints(layers)
-	for i, l := range layers {
-		if l < 0 || l >= cfg.NumLayers {
-			return nil, fmt.Errorf("forward: capture layer %d out of range [0, %d)", l, cfg.NumLayers)
-		}
-		if i > 0 && layers[i-1] == l {
-			return nil, fmt.Errorf("forward: capture layer %d listed twice", l)
-		}
-	}
-	B2, T2 := BucketBatch(batch.B), BucketLen(batch.T)
-	padded := batch.padTo(B2, T2)
-	last := make([]int32, B2)
-	for i := 0; i < B2; i++ {
-		last[i] = int32(T2 - 1)
-		for t := T2 - 1; t >= 0; t-- {
-			if padded.Mask[i*T2+t] != 0 {
-				last[i] = int32(t)
-				break
-			}
-		}
-	}
-
-	plan := newSteerPlan(opts.Steer)
-	captureAll := opts.At == AllPositions && len(layers) > 0
-	captureLast := opts.At == LastToken && len(layers) > 0
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "forward|logits=%d|steer=%s|", opts.Logits, plan.key())
-	if captureAll {
-		fmt.Fprintf(&sb, "all=%v", layers)
-	} else if captureLast {
-		sb.WriteString("last")
-	}
-	nSteer := 2 * plan.n
-	e, err := m.exec(sb.String(), func(in []*Node) []*Node {
-		ids, pos, mask, lastIdx := in[0], in[1], in[2], in[3]
-		slots := steerSlots(in[4:], plan.n)
-		ws := m.bind(in[4+nSteer:])
-		g := ids.Graph()
-		Bn := ids.Shape().Dim(0)
-		// gather indices [B, 2] = (row, last token) for per-row selection.
-		rows := Iota(g, shapesI32(Bn, 1), 0)
-		sel := Concatenate([]*Node{rows, Reshape(lastIdx, Bn, 1)}, 1)
-		var outs, lastCaps []*Node
-		hook := func(l int, x *Node) *Node {
-			x = applySteer(plan, slots, l, x)
-			if captureAll && containsInt(layers, l) {
-				outs = append(outs, x)
-			}
-			if captureLast {
-				lastCaps = append(lastCaps, Gather(x, sel))
-			}
-			return x
-		}
-		x := forwardResidual(cfg, ws, ids, pos, mask, hook)
-		switch opts.Logits {
-		case LogitsAll:
-			outs = append([]*Node{lmHead(cfg, ws, x)}, outs...)
-		case LogitsLast:
-			outs = append([]*Node{lmHead(cfg, ws, Gather(x, sel))}, outs...)
-		}
-		if captureLast {
-			outs = append(outs, Stack(lastCaps, 0)) // [L, B, D]
-		}
-		return outs
-	})
+	p, err := m.planForward(batch, opts)
 	if err != nil {
 		return nil, fmt.Errorf("forward: %w", err)
 	}
-	args := []any{tensorI32(padded.IDs, B2, T2), tensorI32(padded.Positions, B2, T2), tensorI32(padded.Mask, B2, T2), tensorI32(last, B2)}
-	args = append(args, steerInputs(opts.Steer, false, m.dtype)...)
+	e, err := m.forwardExec(p)
+	if err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	steer := newSteerValues(p.steer, p.rows, p.B2, m.Config.HiddenSize, m.dtype)
+	defer steer.finalize()
+	args := []any{tensorI32(p.padded.IDs, p.B2, p.T2), tensorI32(p.padded.Positions, p.B2, p.T2),
+		tensorI32(p.padded.Mask, p.B2, p.T2), tensorI32(p.last, p.B2)}
+	args = append(args, steer.args(false)...)
 	args = append(args, m.weightArgs()...)
 	outs, err := call(e, args...)
 	if err != nil {
 		return nil, fmt.Errorf("forward: %w", err)
 	}
 	defer finalizeAll(outs)
+	res, err = m.forwardResult(p, batch, outs)
+	if err != nil {
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	return res, nil
+}
 
-	B, T, V, D := batch.B, batch.T, cfg.VocabSize, cfg.HiddenSize
-	res = &ForwardResult{B: B, T: T, V: V, D: D, Resid: map[int][]float32{}}
-	k := 0
-	if opts.Logits != LogitsNone {
+// planForward validates a Forward call and lays out its bucketed inputs.
+func (m *Model) planForward(batch Batch, opts ForwardOptions) (*forwardPlan, error) {
+	cfg := m.Config
+	rows, err := batchSteer(cfg, batch, opts.Steer, opts.RowSteer)
+	if err != nil {
+		return nil, err
+	}
+	layers := append([]int(nil), opts.Layers...)
+	sort.Ints(layers)
+	for i, l := range layers {
+		if l < 0 || l >= cfg.NumLayers {
+			return nil, fmt.Errorf("capture layer %d out of range [0, %d)", l, cfg.NumLayers)
+		}
+		if i > 0 && layers[i-1] == l {
+			return nil, fmt.Errorf("capture layer %d listed twice", l)
+		}
+	}
+	p := &forwardPlan{opts: opts, layers: layers, rows: rows, steer: newSteerPlan(rows, cfg.NumLayers, opts.RowSteer != nil),
+		B2: BucketBatch(batch.B), T2: BucketLen(batch.T)}
+	p.padded = batch.padTo(p.B2, p.T2)
+	p.last = make([]int32, p.B2)
+	for i := range p.last {
+		p.last[i] = int32(p.T2 - 1)
+		for t := p.T2 - 1; t >= 0; t-- {
+			if p.padded.Mask[i*p.T2+t] != 0 {
+				p.last[i] = int32(t)
+				break
+			}
+		}
+	}
+	p.captureAll = opts.At == AllPositions && len(layers) > 0
+	p.captureLast = opts.At == LastToken && len(layers) > 0
+	p.logitsOutput = opts.Logits != LogitsNone
+	return p, nil
+}
+
+// forwardExec compiles (or finds) the graph of a forward plan: inputs ids,
+// positions, mask [B, T], last positions [B], steering slots, weights;
+// outputs the chosen logits, then the captured layers.
+func (m *Model) forwardExec(p *forwardPlan) (*Exec, error) {
+	cfg := m.Config
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "forward|logits=%d|steer=%s|", p.opts.Logits, p.steer.key())
+	if p.captureAll {
+		fmt.Fprintf(&sb, "all=%v", p.layers)
+	} else if p.captureLast {
+		sb.WriteString("last")
+	}
+	return m.exec(sb.String(), func(in []*Node) []*Node {
+		ids, pos, mask, lastIdx := in[0], in[1], in[2], in[3]
+		steer := newSteerGraph(p.steer, in[4:])
+		ws := m.bind(in[4+p.steer.numInputs():])
+		g := ids.Graph()
+		Bn := ids.Shape().Dim(0)
+		// gather indices [B, 2] = (row, last token) for per-row selection.
+		sel := Concatenate([]*Node{Iota(g, shapesI32(Bn, 1), 0), Reshape(lastIdx, Bn, 1)}, 1)
+		var caps []*Node
+		capture := func(l int, x *Node) *Node {
+			if p.captureAll && containsInt(p.layers, l) {
+				caps = append(caps, x)
+			}
+			if p.captureLast {
+				caps = append(caps, Gather(x, sel))
+			}
+			return x
+		}
+		x := decoderStack(cfg, ws, ids, pos, sequenceKV(cfg, mask, nil), steer.then(capture))
+		var outs []*Node
+		switch p.opts.Logits {
+		case LogitsAll:
+			outs = append(outs, lmHead(cfg, ws, x))
+		case LogitsLast:
+			outs = append(outs, lmHead(cfg, ws, Gather(x, sel)))
+		case TokenLogProbs:
+			outs = append(outs, tokenLogProbs(lmHead(cfg, ws, x), ids))
+		}
+		if p.captureLast {
+			return append(outs, Stack(caps, 0)) // [L, B, D]
+		}
+		return append(outs, caps...)
+	})
+}
+
+// tokenLogProbs returns log softmax(logits[:, t-1])[ids[:, t]] at t ≥ 1 and 0
+// at t = 0: [B, T] float32.
+func tokenLogProbs(logits, ids *Node) *Node {
+	g := ids.Graph()
+	B, T := logits.Shape().Dim(0), logits.Shape().Dim(1)
+	zero := Zeros(g, shapes.Make(dtypes.Float32, B, 1))
+	if T == 1 {
+		return zero
+	}
+	lp := LogSoftmax(Slice(logits, AxisRange(), AxisRange(0, T-1), AxisRange()), -1) // [B, T-1, V]
+	// Gather indices (b, t, ids[b, t+1]): [B, T-1, 3].
+	at := Concatenate([]*Node{Iota(g, shapesI32(B, T-1, 1), 0), Iota(g, shapesI32(B, T-1, 1), 1),
+		Reshape(Slice(ids, AxisRange(), AxisRange(1, T)), B, T-1, 1)}, 2)
+	return Concatenate([]*Node{zero, Gather(lp, at)}, 1)
+}
+
+// forwardResult copies a forward graph's outputs into the caller's layout.
+func (m *Model) forwardResult(p *forwardPlan, batch Batch, outs []*tensors.Tensor) (*ForwardResult, error) {
+	B, T, V, D := batch.B, batch.T, m.Config.VocabSize, m.Config.HiddenSize
+	res := &ForwardResult{B: B, T: T, V: V, D: D, Resid: map[int][]float32{}}
+	if p.logitsOutput {
 		full, err := toFloat32(outs[0])
 		if err != nil {
-			return nil, fmt.Errorf("forward: %w", err)
+			return nil, err
 		}
-		if opts.Logits == LogitsAll {
-			res.Logits = unpad(full, B, T, T2, V)
-		} else {
+		switch p.opts.Logits {
+		case LogitsAll:
+			res.Logits = unpad(full, B, T, p.T2, V)
+		case LogitsLast:
 			res.Logits = full[:B*V]
+		case TokenLogProbs:
+			res.Logits = unpad(full, B, T, p.T2, 1)
 		}
-		k++
+		outs = outs[1:]
 	}
-	if captureAll {
-		for _, l := range layers {
-			full, err := toFloat32(outs[k])
+	if p.captureAll {
+		for i, l := range p.layers {
+			full, err := toFloat32(outs[i])
 			if err != nil {
-				return nil, fmt.Errorf("forward: %w", err)
+				return nil, err
 			}
-			res.Resid[l] = unpad(full, B, T, T2, D)
-			k++
+			res.Resid[l] = unpad(full, B, T, p.T2, D)
 		}
 	}
-	if captureLast {
-		full, err := toFloat32(outs[k]) // [L, B2, D]
+	if p.captureLast {
+		full, err := toFloat32(outs[0]) // [L, B2, D]
 		if err != nil {
-			return nil, fmt.Errorf("forward: %w", err)
+			return nil, err
 		}
-		for _, l := range layers {
-			off := l * B2 * D
+		for _, l := range p.layers {
+			off := l * p.B2 * D
 			res.Resid[l] = append([]float32(nil), full[off:off+B*D]...)
 		}
 	}
 	return res, nil
+}
+
+// TokenLogProbs returns, for each row of token ids, log p(row[t] | row[:t])
+// for t = 1 … len(row)−1 (so len(row)−1 values; none for a one-token row),
+// from one batched forward pass over the left-padded rows. A perplexity is
+// exp(−mean) of a row's values. Rows must fit the context (MaxPositions); the
+// graph holds [B, T, V] float32 logits, so batch long rows of a large
+// vocabulary in small groups (GPT-2, 1024 tokens: 206 MB per row).
+func (m *Model) TokenLogProbs(rows [][]int) ([][]float32, error) {
+	batch, err := LeftPad(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("token log-probs: %w", err)
+	}
+	res, err := m.Forward(batch, ForwardOptions{Logits: TokenLogProbs})
+	if err != nil {
+		return nil, fmt.Errorf("token log-probs: %w", err)
+	}
+	out := make([][]float32, len(rows))
+	for i, r := range rows {
+		start := i*batch.T + batch.T - len(r)
+		out[i] = append([]float32{}, res.Logits[start+1:(i+1)*batch.T]...)
+	}
+	return out, nil
 }
 
 // unpad extracts the first B rows and last T of T2 positions of x [B2, T2, F].

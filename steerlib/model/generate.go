@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -39,8 +38,14 @@ type GenerateOptions struct {
 	// needs Decode, which turns a row's generated ids into text.
 	StopStrings []string
 	Decode      func(ids []int) (string, error)
-	// Steer ops apply to prompt and/or generated tokens per their Positions.
+	// Steer ops act on every row, on prompt and/or generated tokens per
+	// their Scope.
 	Steer []SteerOp
+	// RowSteer gives each row its own ops (nil or empty: none for that row);
+	// len(RowSteer) must be the number of prompts. Exclusive with Steer. Any
+	// mix of layers, kinds, directions and coefficients runs in one compiled
+	// graph (see the package documentation).
+	RowSteer [][]SteerOp
 	// OnToken, if set, receives each new token as it is produced (streaming).
 	OnToken func(row, step, id int)
 }
@@ -59,142 +64,191 @@ type GenerateResult struct {
 }
 
 // Generate continues each prompt (token ids; rows may differ in length and
-// are left-padded) with a KV cache.
-//
-// Compilation: one prefill graph per (bucketed batch, bucketed prompt length,
-// cache length, steered layers) and one decode graph per (bucketed batch,
-// cache length, steered layers). The cache length is BucketLen(prompt bucket
-// + MaxNewTokens), so a sweep over prompts of similar length with the same
-// MaxNewTokens reuses both graphs; steering vectors and coefficients are
-// inputs and never recompile.
+// are left-padded) with a KV cache: one prompt pass (prefill), then one
+// decode step per new token. The package documentation lists what compiles
+// when.
 func (m *Model) Generate(prompts [][]int, opts GenerateOptions) (res *GenerateResult, err error) {
 	defer recoverTo(&err, "generate")
-	cfg := m.Config
-	if opts.MaxNewTokens <= 0 {
-		return nil, fmt.Errorf("generate: MaxNewTokens must be positive, got %d", opts.MaxNewTokens)
-	}
-	if len(opts.StopStrings) > 0 && opts.Decode == nil {
-		return nil, errors.New("generate: StopStrings need a Decode function")
-	}
-	if err := validateSteer(cfg, opts.Steer); err != nil {
-		return nil, fmt.Errorf("generate: %w", err)
-	}
-	batch, err := LeftPad(prompts, 0)
+	r, err := m.newGeneration(prompts, opts)
 	if err != nil {
 		return nil, fmt.Errorf("generate: %w", err)
 	}
-	if err := batch.validate(cfg); err != nil {
-		return nil, fmt.Errorf("generate: %w", err)
-	}
-	N := opts.MaxNewTokens
-	if cfg.MaxPositions > 0 && batch.T+N > cfg.MaxPositions {
-		return nil, fmt.Errorf("generate: prompt of %d tokens + %d new tokens exceeds the context of %d", batch.T, N, cfg.MaxPositions)
-	}
-	eos := cfg.EOS
-	if opts.EOS != nil {
-		eos = opts.EOS
-	}
-
-	B := batch.B
-	B2, Tp := BucketBatch(B), BucketLen(batch.T)
-	S := BucketLen(Tp + N)
-	padded := batch.padTo(B2, Tp)
-	plan := newSteerPlan(opts.Steer)
-
-	prefill, err := m.prefillExec(plan, S)
-	if err != nil {
-		return nil, fmt.Errorf("generate: %w", err)
-	}
-	decode, err := m.decodeExec(plan)
-	if err != nil {
-		return nil, fmt.Errorf("generate: %w", err)
-	}
-	args := []any{tensorI32(padded.IDs, B2, Tp), tensorI32(padded.Positions, B2, Tp), tensorI32(padded.Mask, B2, Tp)}
-	args = append(args, steerInputs(opts.Steer, false, m.dtype)...)
-	args = append(args, m.weightArgs()...)
-	outs, err := call(prefill, args...)
-	if err != nil {
+	defer r.close()
+	if err := r.prefill(); err != nil {
 		return nil, fmt.Errorf("generate: prefill: %w", err)
-	}
-	defer func() { finalizeAll(outs) }()
-
-	keyMask := make([]int32, B2*S)
-	nextPos := make([]int32, B2)
-	for b := 0; b < B2; b++ {
-		copy(keyMask[b*S:b*S+Tp], padded.Mask[b*Tp:(b+1)*Tp])
-		nextPos[b] = padded.Positions[b*Tp+Tp-1] + 1
 	}
 	sampling := !opts.Greedy && opts.Temperature > 0
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
-	res = &GenerateResult{Tokens: make([][]int, B), Reasons: make([]string, B)}
-	done := make([]bool, B)
-	tok := make([]int32, B2)
-	steerGen := steerInputs(opts.Steer, true, m.dtype)
-	for step := 0; step < N; step++ {
-		if err := pickTokens(outs, sampling, opts, rng, tok, cfg.VocabSize); err != nil {
+	tok := make([]int32, r.B2)
+	for step := 0; step < r.N; step++ {
+		if err := pickTokens(r.outs, sampling, opts, rng, tok, m.Config.VocabSize); err != nil {
 			return nil, fmt.Errorf("generate: step %d: %w", step, err)
 		}
-		active := 0
-		for b := 0; b < B; b++ {
-			if done[b] {
-				continue
-			}
-			id := int(tok[b])
-			res.Tokens[b] = append(res.Tokens[b], id)
-			if opts.OnToken != nil {
-				opts.OnToken(b, step, id)
-			}
-			switch {
-			case opts.StopAtEOS && containsInt(eos, id):
-				done[b], res.Reasons[b] = true, StopEOS
-			case len(opts.StopStrings) > 0:
-				text, err := opts.Decode(res.Tokens[b])
-				if err != nil {
-					return nil, fmt.Errorf("generate: decode row %d: %w", b, err)
-				}
-				for _, s := range opts.StopStrings {
-					if s != "" && strings.Contains(text, s) {
-						done[b], res.Reasons[b] = true, StopString
-						break
-					}
-				}
-			}
-			if !done[b] {
-				active++
-			}
+		active, err := r.record(step, tok)
+		if err != nil {
+			return nil, fmt.Errorf("generate: step %d: %w", step, err)
 		}
-		if active == 0 || step == N-1 {
+		if active == 0 || step == r.N-1 {
 			break
 		}
-		slot := Tp + step
-		pos := make([]int32, B2)
-		for b := 0; b < B2; b++ {
-			keyMask[b*S+slot] = 1
-			pos[b] = nextPos[b] + int32(step)
-		}
-		dargs := []any{tensorI32(tok, B2, 1), tensorI32(pos, B2, 1), tensors.FromScalar(int32(slot)), tensorI32(keyMask, B2, S)}
-		dargs = append(dargs, steerGen...)
-		for _, c := range outs[2:] {
-			donated, err := DonateTensorBuffer(c, m.backend, 0)
-			if err != nil {
-				return nil, fmt.Errorf("generate: decode step %d: %w", step, err)
-			}
-			dargs = append(dargs, donated)
-		}
-		dargs = append(dargs, m.weightArgs()...)
-		next, err := call(decode, dargs...)
-		if err != nil {
+		if err := r.decode(step, tok); err != nil {
 			return nil, fmt.Errorf("generate: decode step %d: %w", step, err)
 		}
-		finalizeAll(outs)
-		outs = next
 	}
-	for b := range res.Reasons {
-		if res.Reasons[b] == "" {
-			res.Reasons[b] = StopLength
+	return r.result(), nil
+}
+
+// generation is the state of one Generate call.
+type generation struct {
+	m                 *Model
+	opts              GenerateOptions
+	eos               []int
+	B, B2, Tp, S, N   int
+	padded            Batch
+	steer             steerValues
+	prefillE, decodeE *Exec
+	keyMask, nextPos  []int32
+	outs              []*tensors.Tensor // argmax, logits, then the 2L caches
+	res               *GenerateResult
+	done              []bool
+}
+
+// newGeneration validates a Generate call, pads the prompts to their
+// buckets and compiles (or finds) the prefill and decode graphs.
+func (m *Model) newGeneration(prompts [][]int, opts GenerateOptions) (*generation, error) {
+	cfg := m.Config
+	if opts.MaxNewTokens <= 0 {
+		return nil, fmt.Errorf("MaxNewTokens must be positive, got %d", opts.MaxNewTokens)
+	}
+	if len(opts.StopStrings) > 0 && opts.Decode == nil {
+		return nil, errors.New("StopStrings need a Decode function")
+	}
+	batch, err := LeftPad(prompts, 0)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := batchSteer(cfg, batch, opts.Steer, opts.RowSteer)
+	if err != nil {
+		return nil, err
+	}
+	N := opts.MaxNewTokens
+	if cfg.MaxPositions > 0 && batch.T+N > cfg.MaxPositions {
+		return nil, fmt.Errorf("prompt of %d tokens + %d new tokens exceeds the context of %d", batch.T, N, cfg.MaxPositions)
+	}
+	r := &generation{m: m, opts: opts, eos: cfg.EOS, B: batch.B, B2: BucketBatch(batch.B), Tp: BucketLen(batch.T), N: N,
+		res: &GenerateResult{Tokens: make([][]int, batch.B), Reasons: make([]string, batch.B)}, done: make([]bool, batch.B)}
+	if opts.EOS != nil {
+		r.eos = opts.EOS
+	}
+	r.S = BucketLen(r.Tp + N)
+	r.padded = batch.padTo(r.B2, r.Tp)
+	plan := newSteerPlan(rows, cfg.NumLayers, opts.RowSteer != nil)
+	if r.prefillE, err = m.prefillExec(plan, r.S); err != nil {
+		return nil, err
+	}
+	if r.decodeE, err = m.decodeExec(plan); err != nil {
+		return nil, err
+	}
+	r.steer = newSteerValues(plan, rows, r.B2, cfg.HiddenSize, m.dtype)
+	return r, nil
+}
+
+// prefill runs the prompt pass and sets up the key mask and next positions.
+func (r *generation) prefill() error {
+	args := []any{tensorI32(r.padded.IDs, r.B2, r.Tp), tensorI32(r.padded.Positions, r.B2, r.Tp), tensorI32(r.padded.Mask, r.B2, r.Tp)}
+	args = append(args, r.steer.args(false)...)
+	args = append(args, r.m.weightArgs()...)
+	outs, err := call(r.prefillE, args...)
+	if err != nil {
+		return err
+	}
+	r.outs = outs
+	r.keyMask = make([]int32, r.B2*r.S)
+	r.nextPos = make([]int32, r.B2)
+	for b := 0; b < r.B2; b++ {
+		copy(r.keyMask[b*r.S:b*r.S+r.Tp], r.padded.Mask[b*r.Tp:(b+1)*r.Tp])
+		r.nextPos[b] = r.padded.Positions[b*r.Tp+r.Tp-1] + 1
+	}
+	return nil
+}
+
+// record appends step's tokens to the rows still running, streams them and
+// applies the stop rules; it returns how many rows are still running.
+func (r *generation) record(step int, tok []int32) (active int, err error) {
+	opts := r.opts
+	for b := 0; b < r.B; b++ {
+		if r.done[b] {
+			continue
+		}
+		id := int(tok[b])
+		r.res.Tokens[b] = append(r.res.Tokens[b], id)
+		if opts.OnToken != nil {
+			opts.OnToken(b, step, id)
+		}
+		switch {
+		case opts.StopAtEOS && containsInt(r.eos, id):
+			r.done[b], r.res.Reasons[b] = true, StopEOS
+		case len(opts.StopStrings) > 0:
+			text, err := opts.Decode(r.res.Tokens[b])
+			if err != nil {
+				return 0, fmt.Errorf("decode row %d: %w", b, err)
+			}
+			for _, s := range opts.StopStrings {
+				if s != "" && strings.Contains(text, s) {
+					r.done[b], r.res.Reasons[b] = true, StopString
+					break
+				}
+			}
+		}
+		if !r.done[b] {
+			active++
 		}
 	}
-	return res, nil
+	return active, nil
+}
+
+// decode runs one decode step on tok, writing cache slot Tp+step; the caches
+// are donated to the step, which updates them in place.
+func (r *generation) decode(step int, tok []int32) error {
+	slot := r.Tp + step
+	pos := make([]int32, r.B2)
+	for b := 0; b < r.B2; b++ {
+		r.keyMask[b*r.S+slot] = 1
+		pos[b] = r.nextPos[b] + int32(step)
+	}
+	args := []any{tensorI32(tok, r.B2, 1), tensorI32(pos, r.B2, 1), tensors.FromScalar(int32(slot)), tensorI32(r.keyMask, r.B2, r.S)}
+	args = append(args, r.steer.args(true)...)
+	for _, c := range r.outs[2:] {
+		donated, err := DonateTensorBuffer(c, r.m.backend, 0)
+		if err != nil {
+			return err
+		}
+		args = append(args, donated)
+	}
+	args = append(args, r.m.weightArgs()...)
+	next, err := call(r.decodeE, args...)
+	if err != nil {
+		return err
+	}
+	finalizeAll(r.outs)
+	r.outs = next
+	return nil
+}
+
+// result returns the tokens, with StopLength for rows that ran to the end.
+func (r *generation) result() *GenerateResult {
+	for b := range r.res.Reasons {
+		if r.res.Reasons[b] == "" {
+			r.res.Reasons[b] = StopLength
+		}
+	}
+	return r.res
+}
+
+// close frees the last outputs and the steering inputs.
+func (r *generation) close() {
+	finalizeAll(r.outs)
+	r.steer.finalize()
 }
 
 // pickTokens fills tok from a step's outputs: outs[0] argmax [B], outs[1] logits [B, V].
@@ -275,24 +329,11 @@ func (m *Model) prefillExec(plan steerPlan, S int) (*Exec, error) {
 	key := fmt.Sprintf("prefill|S=%d|steer=%s", S, plan.key())
 	return m.exec(key, func(in []*Node) []*Node {
 		ids, pos, mask := in[0], in[1], in[2]
-		slots := steerSlots(in[3:], plan.n)
-		ws := m.bind(in[3+2*plan.n:])
+		steer := newSteerGraph(plan, in[3:])
+		ws := m.bind(in[3+plan.numInputs():])
 		caches := make([]*Node, 2*cfg.NumLayers)
-		masks := map[int]*Node{}
-		kv := func(l int, k, v *Node) (*Node, *Node, *Node) {
-			win := cfg.Window(l)
-			if masks[win] == nil {
-				masks[win] = causalMask(mask, win)
-			}
-			caches[2*l], caches[2*l+1] = padCache(k, S), padCache(v, S)
-			return k, v, masks[win]
-		}
-		x := embed(cfg, ws, ids)
-		rope := newRopeTables(cfg, pos, x.DType())
-		for l := 0; l < cfg.NumLayers; l++ {
-			x = decoderBlock(cfg, ws, l, x, rope, kv)
-			x = applySteer(plan, slots, l, x)
-		}
+		record := func(l int, k, v *Node) { caches[2*l], caches[2*l+1] = padCache(k, S), padCache(v, S) }
+		x := decoderStack(cfg, ws, ids, pos, sequenceKV(cfg, mask, record), steer.then(nil))
 		argmax, logits := lastLogits(cfg, ws, x)
 		return append([]*Node{argmax, logits}, caches...)
 	})
@@ -301,70 +342,18 @@ func (m *Model) prefillExec(plan steerPlan, S int) (*Exec, error) {
 // decodeExec compiles one decode step: inputs token and position [B, 1], the
 // cache slot being written (scalar), key mask [B, S], steering slots, the 2L
 // caches and the weights; outputs argmax, logits and the updated caches.
-// The pure-Go backend has no DynamicUpdateSlice: the new key/value is added
-// into its still-zero slot with ScatterSum, in place since the caches are
-// donated to the step.
 func (m *Model) decodeExec(plan steerPlan) (*Exec, error) {
 	cfg := m.Config
 	L := cfg.NumLayers
 	key := fmt.Sprintf("decode|steer=%s", plan.key())
 	return m.exec(key, func(in []*Node) []*Node {
 		tok, pos, slot, keyMask := in[0], in[1], in[2], in[3]
-		slots := steerSlots(in[4:], plan.n)
-		cacheIn := in[4+2*plan.n : 4+2*plan.n+2*L]
-		ws := m.bind(in[4+2*plan.n+2*L:])
-		g := tok.Graph()
-		B, S := keyMask.Shape().Dim(0), keyMask.Shape().Dim(1)
-		KV, hd := cfg.NumKVHeads, cfg.HeadDim
-		j := Iota(g, shapesI32(S), 0)
-		// Scatter indices (b, kv head, slot) for the [B, KV, hd] new keys/values.
-		at := Concatenate([]*Node{Iota(g, shapesI32(B, KV, 1), 0), Iota(g, shapesI32(B, KV, 1), 1),
-			BroadcastToDims(Reshape(slot, 1, 1, 1), B, KV, 1)}, 2)
-		real := Equal(keyMask, Scalar(g, dtypes.Int32, 1)) // [B, S]
-		masks := map[int]*Node{}
+		steer := newSteerGraph(plan, in[4:])
+		n := 4 + plan.numInputs()
+		ws := m.bind(in[n+2*L:])
 		caches := make([]*Node, 2*L)
-		kv := func(l int, k, v *Node) (*Node, *Node, *Node) {
-			// The slot is still zero, so adding writes the value exactly.
-			kc := ScatterSum(cacheIn[2*l], at, Reshape(k, B, KV, hd), true, true)
-			vc := ScatterSum(cacheIn[2*l+1], at, Reshape(v, B, KV, hd), true, true)
-			caches[2*l], caches[2*l+1] = kc, vc
-			win := cfg.Window(l)
-			if masks[win] == nil {
-				vis := real
-				if win > 0 {
-					inWin := LessThan(Sub(slot, j), Scalar(g, dtypes.Int32, win)) // [S]
-					vis = and(vis, BroadcastToDims(Reshape(inWin, 1, S), B, S))
-				}
-				masks[win] = Reshape(vis, B, 1, S)
-			}
-			return kc, vc, masks[win]
-		}
-		x := embed(cfg, ws, tok)
-		rope := newRopeTables(cfg, pos, x.DType())
-		for l := 0; l < L; l++ {
-			x = decoderBlock(cfg, ws, l, x, rope, kv)
-			x = applySteer(plan, slots, l, x)
-		}
+		x := decoderStack(cfg, ws, tok, pos, cachedKV(cfg, slot, keyMask, in[n:n+2*L], caches), steer.then(nil))
 		argmax, logits := lastLogits(cfg, ws, x)
 		return append([]*Node{argmax, logits}, caches...)
 	})
-}
-
-// steerSlots groups the 2n steering inputs into (u, coef) pairs.
-func steerSlots(in []*Node, n int) [][2]*Node {
-	s := make([][2]*Node, n)
-	for i := range s {
-		s[i] = [2]*Node{in[2*i], in[2*i+1]}
-	}
-	return s
-}
-
-// padCache extends k [B, KV, T, hd] with zeros to [B, KV, S, hd].
-func padCache(k *Node, S int) *Node {
-	dims := k.Shape().Dimensions
-	if dims[2] == S {
-		return k
-	}
-	zeros := Zeros(k.Graph(), shapes.Make(k.DType(), dims[0], dims[1], S-dims[2], dims[3]))
-	return Concatenate([]*Node{k, zeros}, 2)
 }

@@ -7,10 +7,13 @@ import (
 	"testing"
 )
 
-func intsOf(v []int32) []int {
-	out := make([]int, len(v))
+func intsOf(v []int32) []int { return convertInts[int](v) }
+
+// convertInts converts between integer slice types.
+func convertInts[To, From int | int32](v []From) []To {
+	out := make([]To, len(v))
 	for i, x := range v {
-		out[i] = int(x)
+		out[i] = To(x)
 	}
 	return out
 }
@@ -89,7 +92,7 @@ func TestGenerateMatchesForwardArgmax(t *testing.T) {
 	u := make([]float32, m.Config.HiddenSize)
 	u[2], u[9] = 0.6, -0.8
 	prompt := []int{3, 1, 4, 1, 5, 9, 2, 6, 5, 3}
-	steer := []SteerOp{{Layer: 2, Kind: OpAdd, U: u, C: 6, Positions: SteerGenerated}}
+	steer := []SteerOp{{Layer: 2, Kind: OpAdd, U: u, C: 6, Scope: SteerGenerated}}
 	res, err := m.Generate([][]int{prompt}, GenerateOptions{MaxNewTokens: 6, Steer: steer})
 	if err != nil {
 		t.Fatal(err)

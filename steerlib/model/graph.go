@@ -21,9 +21,10 @@ type BlockHook func(layer int, x *Node) *Node
 
 // Weight names used by WeightFn. Per-layer names are prefixed "layers.<l>.".
 const (
-	WEmbed  = "embed"   // [V, D] token embeddings
-	WLMHead = "lm_head" // [V, D]; equal to embed for tied checkpoints
-	WNorm   = "norm"    // [D] final norm
+	WEmbed    = "embed"     // [V, D] token embeddings
+	WPosEmbed = "pos_embed" // [P, D] learned position embeddings (GPT-2)
+	WLMHead   = "lm_head"   // [V, D]; equal to embed for tied checkpoints
+	WNorm     = "norm"      // [D] final norm (LayerNorm: plus "norm_bias")
 
 	WAttnNorm     = "attn_norm"      // [D] norm before attention (input_layernorm)
 	WAttnPostNorm = "attn_post_norm" // [D] Gemma: norm of the attention output
@@ -33,9 +34,9 @@ const (
 	WO            = "o"              // [D, H·hd]
 	WQNorm        = "q_norm"         // [hd] Qwen3 / Gemma 3
 	WKNorm        = "k_norm"         // [hd]
-	WGate, WUp    = "gate", "up"     // [I, D]
+	WGate, WUp    = "gate", "up"     // [I, D] (GPT-2: up only)
 	WDown         = "down"           // [D, I]
-	BiasSuffix    = "_bias"          // e.g. "q_bias" [H·hd]
+	BiasSuffix    = "_bias"          // e.g. "q_bias" [H·hd], "attn_norm_bias" [D]
 )
 
 // LayerWeight returns the canonical name of a per-layer weight.
@@ -50,10 +51,20 @@ func WeightShapes(cfg *Config) map[string][]int {
 	if !cfg.TieEmbeddings {
 		m[WLMHead] = []int{cfg.VocabSize, D}
 	}
+	if cfg.LearnedPositions {
+		m[WPosEmbed] = []int{cfg.MaxPositions, D}
+	}
+	if cfg.LayerNorm {
+		m[WNorm+BiasSuffix] = []int{D}
+	}
 	for l := 0; l < cfg.NumLayers; l++ {
 		add := func(n string, s ...int) { m[LayerWeight(l, n)] = s }
 		add(WAttnNorm, D)
 		add(WMLPNorm, D)
+		if cfg.LayerNorm {
+			add(WAttnNorm+BiasSuffix, D)
+			add(WMLPNorm+BiasSuffix, D)
+		}
 		if cfg.GemmaNorms {
 			add(WAttnPostNorm, D)
 			add(WMLPPostNorm, D)
@@ -74,11 +85,15 @@ func WeightShapes(cfg *Config) map[string][]int {
 			add(WQNorm, hd)
 			add(WKNorm, hd)
 		}
-		add(WGate, I, D)
+		if !cfg.PlainMLP {
+			add(WGate, I, D)
+		}
 		add(WUp, I, D)
 		add(WDown, D, I)
 		if cfg.MLPBias {
-			add(WGate+BiasSuffix, I)
+			if !cfg.PlainMLP {
+				add(WGate+BiasSuffix, I)
+			}
 			add(WUp+BiasSuffix, I)
 			add(WDown+BiasSuffix, D)
 		}
@@ -86,18 +101,16 @@ func WeightShapes(cfg *Config) map[string][]int {
 	return m
 }
 
-// kvFn gives a block the keys, values ([B, KV, S, hd]) and boolean visibility
-// mask ([B, Tq, S]) its queries attend to, given this step's keys and values
-// ([B, KV, Tq, hd]). A full-sequence forward returns k and v themselves; a
-// KV-cached decode step writes them into the cache first.
-type kvFn func(layer int, k, v *Node) (keys, values, mask *Node)
-
 // ropeTables holds cos/sin ([B, T, 1, rotaryDim]) per layer type.
 type ropeTables map[string][2]*Node
 
 // newRopeTables computes cos and sin of positions·inv_freq for each layer
-// type, in float32 (as transformers does), converted to dtype.
+// type, in float32 (as transformers does), converted to dtype; nil for a
+// model with learned position embeddings.
 func newRopeTables(cfg *Config, positions *Node, dtype dtypes.DType) ropeTables {
+	if cfg.LearnedPositions {
+		return nil
+	}
 	g := positions.Graph()
 	B, T := positions.Shape().Dim(0), positions.Shape().Dim(1)
 	rd := cfg.RotaryDim()
@@ -135,6 +148,16 @@ func applyRoPE(x *Node, cs [2]*Node) *Node {
 		y = Concatenate([]*Node{y, pass}, -1)
 	}
 	return y
+}
+
+// layerNorm is LayerNorm over the last axis in float32: (x−mean)/√(var+eps)·w + b.
+func layerNorm(x, w, b *Node, eps float64) *Node {
+	dt := x.DType()
+	xf := ConvertDType(x, dtypes.Float32)
+	c := Sub(xf, ReduceAndKeep(xf, ReduceMean, -1))
+	y := Mul(c, Rsqrt(AddScalar(ReduceAndKeep(Square(c), ReduceMean, -1), eps)))
+	wb := func(v *Node) *Node { return ExpandLeftToRank(ConvertDType(v, dtypes.Float32), x.Rank()) }
+	return ConvertDType(Add(Mul(y, wb(w)), wb(b)), dt)
 }
 
 // rmsNorm normalizes over the last axis in float32. Llama-style scales by w
@@ -204,6 +227,14 @@ func (ws weights) lin(x *Node, name string, hasBias bool) *Node {
 	return linear(x, ws.get(name), b, ws.inOut)
 }
 
+// norm applies the norm named name: LayerNorm with bias (GPT-2) or RMSNorm.
+func (ws weights) norm(cfg *Config, x *Node, name string) *Node {
+	if cfg.LayerNorm {
+		return layerNorm(x, ws.get(name), ws.get(name+BiasSuffix), cfg.RMSNormEps)
+	}
+	return rmsNorm(x, ws.get(name), cfg.RMSNormEps, cfg.GemmaNorms)
+}
+
 // geluTanh is GELU with the tanh approximation (gelu_pytorch_tanh).
 func geluTanh(x *Node) *Node {
 	c := math.Sqrt(2 / math.Pi)
@@ -235,8 +266,10 @@ func attentionBlock(cfg *Config, ws weights, l int, h *Node, rope ropeTables, kv
 	if cfg.Window(l) > 0 {
 		lt = "sliding_attention"
 	}
-	q = applyRoPE(q, rope[lt])
-	k = applyRoPE(k, rope[lt])
+	if rope != nil {
+		q = applyRoPE(q, rope[lt])
+		k = applyRoPE(k, rope[lt])
+	}
 	q = TransposeAllAxes(q, 0, 2, 1, 3) // [B, H, T, hd]
 	k = TransposeAllAxes(k, 0, 2, 1, 3) // [B, KV, T, hd]
 	v = TransposeAllAxes(v, 0, 2, 1, 3)
@@ -263,45 +296,56 @@ func attentionBlock(cfg *Config, ws weights, l int, h *Node, rope ropeTables, kv
 	return ws.lin(out, LayerWeight(l, WO), cfg.OutBias)
 }
 
-// mlpBlock is the gated MLP down(act(gate(h)) · up(h)).
+// mlpBlock is the gated MLP down(act(gate(h)) · up(h)), or with PlainMLP
+// (GPT-2) down(act(up(h))).
 func mlpBlock(cfg *Config, ws weights, l int, h *Node) *Node {
-	gate := ws.lin(h, LayerWeight(l, WGate), cfg.MLPBias)
-	up := ws.lin(h, LayerWeight(l, WUp), cfg.MLPBias)
-	if cfg.Activation == "gelu_tanh" {
-		gate = geluTanh(gate)
-	} else {
-		gate = Mul(gate, ws.sigmoid(gate))
+	act := func(x *Node) *Node {
+		if cfg.Activation == "gelu_tanh" {
+			return geluTanh(x)
+		}
+		return Mul(x, ws.sigmoid(x))
 	}
-	return ws.lin(Mul(gate, up), LayerWeight(l, WDown), cfg.MLPBias)
+	up := ws.lin(h, LayerWeight(l, WUp), cfg.MLPBias)
+	if cfg.PlainMLP {
+		return ws.lin(act(up), LayerWeight(l, WDown), cfg.MLPBias)
+	}
+	gate := ws.lin(h, LayerWeight(l, WGate), cfg.MLPBias)
+	return ws.lin(Mul(act(gate), up), LayerWeight(l, WDown), cfg.MLPBias)
 }
 
 // decoderBlock is one pre-norm transformer block; Gemma adds post-norms on
 // both branches.
 func decoderBlock(cfg *Config, ws weights, l int, x *Node, rope ropeTables, kv kvFn) *Node {
-	lw := func(n string) *Node { return ws.get(LayerWeight(l, n)) }
-	eps, gemma := cfg.RMSNormEps, cfg.GemmaNorms
-	a := attentionBlock(cfg, ws, l, rmsNorm(x, lw(WAttnNorm), eps, gemma), rope, kv)
-	if gemma {
-		a = rmsNorm(a, lw(WAttnPostNorm), eps, true)
+	norm := func(h *Node, n string) *Node { return ws.norm(cfg, h, LayerWeight(l, n)) }
+	a := attentionBlock(cfg, ws, l, norm(x, WAttnNorm), rope, kv)
+	if cfg.GemmaNorms {
+		a = norm(a, WAttnPostNorm)
 	}
 	x = Add(x, a)
-	m := mlpBlock(cfg, ws, l, rmsNorm(x, lw(WMLPNorm), eps, gemma))
-	if gemma {
-		m = rmsNorm(m, lw(WMLPPostNorm), eps, true)
+	m := mlpBlock(cfg, ws, l, norm(x, WMLPNorm))
+	if cfg.GemmaNorms {
+		m = norm(m, WMLPPostNorm)
 	}
 	return Add(x, m)
 }
 
-// embed looks up token ids [B, T] (int32) and applies Gemma's √D scale.
-func embed(cfg *Config, ws weights, ids *Node) *Node {
-	var x *Node
-	if ws.inOut {
-		// Embedding stored [D, V]: gather columns.
-		E := ws.get(WEmbed)
-		x = GatherSlices(E, []int{1}, ExpandAxes(ids, -1), []int{1}, false) // [B, T, D, 1]
-		x = Reshape(x, ids.Shape().Dim(0), ids.Shape().Dim(1), E.Shape().Dim(0))
-	} else {
-		x = Gather(ws.get(WEmbed), ExpandAxes(ids, -1))
+// lookup gathers rows of the embedding table name for ids [B, T]: [B, T, D].
+func (ws weights) lookup(name string, ids *Node) *Node {
+	E := ws.get(name)
+	if !ws.inOut {
+		return Gather(E, ExpandAxes(ids, -1))
+	}
+	// Embedding stored [D, V]: gather columns.
+	x := GatherSlices(E, []int{1}, ExpandAxes(ids, -1), []int{1}, false) // [B, T, D, 1]
+	return Reshape(x, ids.Shape().Dim(0), ids.Shape().Dim(1), E.Shape().Dim(0))
+}
+
+// embed looks up token ids [B, T] (int32), adds learned position embeddings
+// (GPT-2) and applies Gemma's √D scale.
+func embed(cfg *Config, ws weights, ids, positions *Node) *Node {
+	x := ws.lookup(WEmbed, ids)
+	if cfg.LearnedPositions {
+		x = Add(x, ws.lookup(WPosEmbed, positions))
 	}
 	if cfg.GemmaNorms {
 		// transformers rounds √D to the activation dtype first.
@@ -313,7 +357,7 @@ func embed(cfg *Config, ws weights, ids *Node) *Node {
 // lmHead applies the final norm, the output projection and the optional
 // final soft-capping to x [..., D], returning float32 logits [..., V].
 func lmHead(cfg *Config, ws weights, x *Node) *Node {
-	x = rmsNorm(x, ws.get(WNorm), cfg.RMSNormEps, cfg.GemmaNorms)
+	x = ws.norm(cfg, x, WNorm)
 	var logits *Node
 	if cfg.TieEmbeddings {
 		logits = ws.lin(x, WEmbed, false)
@@ -325,66 +369,4 @@ func lmHead(cfg *Config, ws weights, x *Node) *Node {
 		logits = softcap(logits, cfg.FinalSoftcap)
 	}
 	return logits
-}
-
-// causalMask returns the boolean visibility [B, T, T] of key j from query i:
-// the key is a real token (mask==1), j ≤ i, and, for a sliding layer, i−j < window.
-func causalMask(mask *Node, window int) *Node {
-	g := mask.Graph()
-	B, T := mask.Shape().Dim(0), mask.Shape().Dim(1)
-	qi := Iota(g, shapesI32(T, T), 0)
-	kj := Iota(g, shapesI32(T, T), 1)
-	vis := LessOrEqual(kj, qi)
-	if window > 0 {
-		vis = and(vis, LessThan(Sub(qi, kj), Scalar(g, dtypes.Int32, window)))
-	}
-	real := Equal(Reshape(mask, B, 1, T), Scalar(g, dtypes.Int32, 1))
-	return and(BroadcastToDims(Reshape(vis, 1, T, T), B, T, T), BroadcastToDims(real, B, T, T))
-}
-
-// ForwardGraph builds the forward pass of cfg over a full (padded) batch:
-// ids, positions and mask are int32 [B, T] (mask 1 for tokens, 0 for padding;
-// nil positions means 0..T-1, nil mask means no padding). hook, if not nil,
-// sees and may replace the residual stream after every block. It returns
-// float32 logits [B, T, V].
-//
-// This is the function a trainer calls with weights bound to variables: the
-// inference runtime uses the same blocks.
-func ForwardGraph(cfg *Config, w WeightFn, ids, positions, mask *Node, hook BlockHook) *Node {
-	ws := weights{get: w}
-	return lmHead(cfg, ws, forwardResidual(cfg, ws, ids, positions, mask, hook))
-}
-
-// ForwardResidual is ForwardGraph without the final norm and output
-// projection: it returns the residual stream after the last block [B, T, D].
-func ForwardResidual(cfg *Config, w WeightFn, ids, positions, mask *Node, hook BlockHook) *Node {
-	return forwardResidual(cfg, weights{get: w}, ids, positions, mask, hook)
-}
-
-func forwardResidual(cfg *Config, ws weights, ids, positions, mask *Node, hook BlockHook) *Node {
-	g := ids.Graph()
-	B, T := ids.Shape().Dim(0), ids.Shape().Dim(1)
-	if positions == nil {
-		positions = BroadcastToDims(Iota(g, shapesI32(1, T), 1), B, T)
-	}
-	if mask == nil {
-		mask = Ones(g, shapesI32(B, T))
-	}
-	x := embed(cfg, ws, ids)
-	rope := newRopeTables(cfg, positions, x.DType())
-	masks := map[int]*Node{}
-	kv := func(l int, k, v *Node) (*Node, *Node, *Node) {
-		win := cfg.Window(l)
-		if masks[win] == nil {
-			masks[win] = causalMask(mask, win)
-		}
-		return k, v, masks[win]
-	}
-	for l := 0; l < cfg.NumLayers; l++ {
-		x = decoderBlock(cfg, ws, l, x, rope, kv)
-		if hook != nil {
-			x = hook(l, x)
-		}
-	}
-	return x
 }

@@ -113,20 +113,25 @@ func checkpointFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// hfPrefix is the prefix of decoder weights in Hugging Face checkpoints.
+// hfLayer names a decoder weight of a Llama-like checkpoint.
 func hfLayer(l int, s string) string { return fmt.Sprintf("model.layers.%d.%s", l, s) }
 
 // hfSource says where a canonical weight comes from: a checkpoint tensor,
-// optionally a row range of it (fused projections).
+// optionally a row range of it (fused projections), in Hugging Face's
+// [out, in] layout or, with conv1D, GPT-2's transposed Conv1D layout [in, out].
 type hfSource struct {
 	name       string
 	rowStart   int
-	rowEnd     int // 0: whole tensor
-	fusedShape []int
+	rowEnd     int   // 0: whole tensor
+	fusedShape []int // [out, in] shape of the fused tensor (rowEnd > 0)
+	conv1D     bool
 }
 
 // hfSources maps each canonical weight of cfg to its checkpoint tensor.
 func hfSources(cfg *Config) map[string]hfSource {
+	if cfg.Family == FamilyGPT2 {
+		return gpt2Sources(cfg)
+	}
 	src := map[string]hfSource{
 		WEmbed: {name: "model.embed_tokens.weight"},
 		WNorm:  {name: "model.norm.weight"},
@@ -134,8 +139,6 @@ func hfSources(cfg *Config) map[string]hfSource {
 	if !cfg.TieEmbeddings {
 		src[WLMHead] = hfSource{name: "lm_head.weight"}
 	}
-	D, I := cfg.HiddenSize, cfg.IntermediateSize
-	qd, kvd := cfg.NumHeads*cfg.HeadDim, cfg.NumKVHeads*cfg.HeadDim
 	for l := 0; l < cfg.NumLayers; l++ {
 		set := func(canon, hf string) { src[LayerWeight(l, canon)] = hfSource{name: hfLayer(l, hf)} }
 		set(WAttnNorm, "input_layernorm.weight")
@@ -147,15 +150,7 @@ func hfSources(cfg *Config) map[string]hfSource {
 			set(WMLPNorm, "post_attention_layernorm.weight")
 		}
 		if cfg.Family == FamilyPhi3 {
-			qkv := hfLayer(l, "self_attn.qkv_proj.weight")
-			fq := []int{qd + 2*kvd, D}
-			src[LayerWeight(l, WQ)] = hfSource{qkv, 0, qd, fq}
-			src[LayerWeight(l, WK)] = hfSource{qkv, qd, qd + kvd, fq}
-			src[LayerWeight(l, WV)] = hfSource{qkv, qd + kvd, qd + 2*kvd, fq}
-			gu := hfLayer(l, "mlp.gate_up_proj.weight")
-			fg := []int{2 * I, D}
-			src[LayerWeight(l, WGate)] = hfSource{gu, 0, I, fg}
-			src[LayerWeight(l, WUp)] = hfSource{gu, I, 2 * I, fg}
+			phi3FusedSources(cfg, l, src)
 		} else {
 			for _, p := range []string{WQ, WK, WV} {
 				set(p, "self_attn."+p+"_proj.weight")
@@ -186,6 +181,61 @@ func hfSources(cfg *Config) map[string]hfSource {
 	return src
 }
 
+// phi3FusedSources maps layer l's q, k, v and gate, up to row ranges of
+// Phi-3's fused qkv_proj and gate_up_proj.
+func phi3FusedSources(cfg *Config, l int, src map[string]hfSource) {
+	D, I := cfg.HiddenSize, cfg.IntermediateSize
+	qd, kvd := cfg.NumHeads*cfg.HeadDim, cfg.NumKVHeads*cfg.HeadDim
+	qkv := hfLayer(l, "self_attn.qkv_proj.weight")
+	fq := []int{qd + 2*kvd, D}
+	src[LayerWeight(l, WQ)] = hfSource{name: qkv, rowStart: 0, rowEnd: qd, fusedShape: fq}
+	src[LayerWeight(l, WK)] = hfSource{name: qkv, rowStart: qd, rowEnd: qd + kvd, fusedShape: fq}
+	src[LayerWeight(l, WV)] = hfSource{name: qkv, rowStart: qd + kvd, rowEnd: qd + 2*kvd, fusedShape: fq}
+	gu := hfLayer(l, "mlp.gate_up_proj.weight")
+	fg := []int{2 * I, D}
+	src[LayerWeight(l, WGate)] = hfSource{name: gu, rowStart: 0, rowEnd: I, fusedShape: fg}
+	src[LayerWeight(l, WUp)] = hfSource{name: gu, rowStart: I, rowEnd: 2 * I, fusedShape: fg}
+}
+
+// gpt2Sources maps GPT2LMHeadModel's tensors (named without the
+// "transformer." prefix; checkpointNames adds it): Conv1D weights [in, out],
+// c_attn split into q | k | v (weights and biases).
+func gpt2Sources(cfg *Config) map[string]hfSource {
+	D := cfg.HiddenSize
+	src := map[string]hfSource{
+		WEmbed: {name: "wte.weight"}, WPosEmbed: {name: "wpe.weight"},
+		WNorm: {name: "ln_f.weight"}, WNorm + BiasSuffix: {name: "ln_f.bias"},
+	}
+	if !cfg.TieEmbeddings {
+		src[WLMHead] = hfSource{name: "lm_head.weight"}
+	}
+	for l := 0; l < cfg.NumLayers; l++ {
+		h := func(s string) string { return fmt.Sprintf("h.%d.%s", l, s) }
+		for canon, hf := range map[string]string{WAttnNorm: "ln_1", WMLPNorm: "ln_2"} {
+			src[LayerWeight(l, canon)] = hfSource{name: h(hf + ".weight")}
+			src[LayerWeight(l, canon+BiasSuffix)] = hfSource{name: h(hf + ".bias")}
+		}
+		for i, canon := range []string{WQ, WK, WV} {
+			src[LayerWeight(l, canon)] = hfSource{name: h("attn.c_attn.weight"), rowStart: i * D, rowEnd: (i + 1) * D, fusedShape: []int{3 * D, D}, conv1D: true}
+			src[LayerWeight(l, canon+BiasSuffix)] = hfSource{name: h("attn.c_attn.bias"), rowStart: i * D, rowEnd: (i + 1) * D, fusedShape: []int{3 * D}}
+		}
+		for canon, hf := range map[string]string{WO: "attn.c_proj", WUp: "mlp.c_fc", WDown: "mlp.c_proj"} {
+			src[LayerWeight(l, canon)] = hfSource{name: h(hf + ".weight"), conv1D: true}
+			src[LayerWeight(l, canon+BiasSuffix)] = hfSource{name: h(hf + ".bias")}
+		}
+	}
+	return src
+}
+
+// checkpointNames lists the names a source tensor may have in a file: GPT-2
+// files are written with and without the "transformer." prefix.
+func checkpointNames(cfg *Config, name string) []string {
+	if cfg.Family == FamilyGPT2 && name != "lm_head.weight" {
+		return []string{name, "transformer." + name}
+	}
+	return []string{name}
+}
+
 // loadWeights reads every weight cfg needs from the folder's safetensors
 // files, checks shapes and dtypes, converts to dtype and places it on the
 // backend. Files stay memory-mapped only while their tensors are converted.
@@ -194,80 +244,25 @@ func loadWeights(dir string, cfg *Config, b compute.Backend, dtype dtypes.DType)
 	if err != nil {
 		return nil, err
 	}
-	want := WeightShapes(cfg)
-	srcs := hfSources(cfg)
+	l := &weightLoader{cfg: cfg, b: b, dtype: dtype, want: WeightShapes(cfg), srcs: hfSources(cfg), byHF: map[string][]string{}}
+	l.out = make(map[string]*tensors.Tensor, len(l.want))
 	// Group canonical names by checkpoint tensor.
-	byHF := map[string][]string{}
-	for canon, s := range srcs {
-		byHF[s.name] = append(byHF[s.name], canon)
+	for canon, s := range l.srcs {
+		l.byHF[s.name] = append(l.byHF[s.name], canon)
 	}
-	hfNames := make([]string, 0, len(byHF))
-	for n := range byHF {
-		hfNames = append(hfNames, n)
+	for n := range l.byHF {
+		l.hfNames = append(l.hfNames, n)
 	}
-	sort.Strings(hfNames) // deterministic errors
-	out := make(map[string]*tensors.Tensor, len(want))
-	fail := func(err error) (map[string]*tensors.Tensor, error) {
-		for _, t := range out {
-			_ = t.FinalizeAll()
-		}
-		return nil, err
-	}
+	sort.Strings(l.hfNames) // deterministic errors
 	for _, path := range files {
-		f, err := safetensors.Open(path)
-		if err != nil {
-			return fail(err)
-		}
-		for _, hfName := range hfNames {
-			canons := byHF[hfName]
-			t, ok := f.Tensor(hfName)
-			if !ok {
-				continue
-			}
-			if err := checkFloat(t); err != nil {
-				f.Close()
-				return fail(fmt.Errorf("%s: %w", filepath.Base(path), err))
-			}
-			vals, err := t.Float32s()
-			if err != nil {
-				f.Close()
-				return fail(fmt.Errorf("%s: %w", filepath.Base(path), err))
-			}
-			for _, canon := range canons {
-				s := srcs[canon]
-				shape := want[canon]
-				data := vals
-				if s.rowEnd > 0 {
-					if !slices.Equal(t.Shape, s.fusedShape) {
-						f.Close()
-						return fail(fmt.Errorf("tensor %s has shape %v, config implies %v", hfName, t.Shape, s.fusedShape))
-					}
-					cols := s.fusedShape[1]
-					data = vals[s.rowStart*cols : s.rowEnd*cols]
-				} else if !slices.Equal(t.Shape, shape) {
-					f.Close()
-					return fail(fmt.Errorf("tensor %s has shape %v, config implies %v", hfName, t.Shape, shape))
-				}
-				stored := storedShape(shape)
-				if storedTransposed(shape) {
-					data = transpose(data, shape[0], shape[1])
-				}
-				tt, err := deviceTensor(b, data, stored, dtype)
-				if err != nil {
-					f.Close()
-					return fail(fmt.Errorf("tensor %s: %w", hfName, err))
-				}
-				out[canon] = tt
-			}
-		}
-		if err := f.Close(); err != nil {
-			return fail(err)
+		if err := l.loadFile(path); err != nil {
+			return l.fail(err)
 		}
 	}
 	var missing []string
-	for canon := range want {
-		if out[canon] == nil {
-			missing = append(missing, srcs[canon].name)
+	for canon := range l.want {
+		if l.out[canon] == nil {
+			missing = append(missing, checkpointNames(cfg, l.srcs[canon].name)[0])
 		}
 	}
 	if len(missing) > 0 {
@@ -275,9 +270,102 @@ func loadWeights(dir string, cfg *Config, b compute.Backend, dtype dtypes.DType)
 		if len(missing) > 5 {
 			missing = append(missing[:5], fmt.Sprintf("... (%d missing)", len(missing)))
 		}
-		return fail(fmt.Errorf("checkpoint lacks tensors required by config.json: %s", strings.Join(missing, ", ")))
+		return l.fail(fmt.Errorf("checkpoint lacks tensors required by config.json: %s", strings.Join(missing, ", ")))
 	}
-	return out, nil
+	return l.out, nil
+}
+
+// weightLoader holds loadWeights' state across the checkpoint's files.
+type weightLoader struct {
+	cfg     *Config
+	b       compute.Backend
+	dtype   dtypes.DType
+	want    map[string][]int
+	srcs    map[string]hfSource
+	byHF    map[string][]string
+	hfNames []string
+	out     map[string]*tensors.Tensor
+}
+
+// fail frees what was loaded and returns err.
+func (l *weightLoader) fail(err error) (map[string]*tensors.Tensor, error) {
+	for _, t := range l.out {
+		_ = t.FinalizeAll()
+	}
+	return nil, err
+}
+
+// loadFile converts the wanted tensors one file holds.
+func (l *weightLoader) loadFile(path string) error {
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, hfName := range l.hfNames {
+		var t safetensors.Tensor
+		ok := false
+		for _, n := range checkpointNames(l.cfg, hfName) {
+			if t, ok = f.Tensor(n); ok {
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		if err := checkFloat(t); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(path), err)
+		}
+		vals, err := t.Float32s()
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(path), err)
+		}
+		for _, canon := range l.byHF[hfName] {
+			data, err := l.srcs[canon].extract(t.Name, t.Shape, vals, l.want[canon])
+			if err != nil {
+				return err
+			}
+			tt, err := deviceTensor(l.b, data, storedShape(l.want[canon]), l.dtype)
+			if err != nil {
+				return fmt.Errorf("tensor %s: %w", t.Name, err)
+			}
+			l.out[canon] = tt
+		}
+	}
+	return f.Close()
+}
+
+// extract returns the values of the canonical weight of shape want (Hugging
+// Face layout [out, in]) in the runtime's stored layout (storedShape), from
+// checkpoint tensor name of shape got holding vals.
+func (s hfSource) extract(name string, got []int, vals []float32, want []int) ([]float32, error) {
+	expect := want
+	if s.rowEnd > 0 {
+		expect = s.fusedShape
+	}
+	if s.conv1D {
+		expect = []int{expect[1], expect[0]}
+	}
+	if !slices.Equal(got, expect) {
+		return nil, fmt.Errorf("tensor %s has shape %v, config implies %v", name, got, expect)
+	}
+	if s.conv1D && s.rowEnd == 0 {
+		return vals, nil // Conv1D [in, out] is already the stored layout
+	}
+	if s.conv1D {
+		vals = transpose(vals, got[0], got[1]) // to [out, in]
+	}
+	if s.rowEnd > 0 {
+		cols := 1
+		for _, d := range s.fusedShape[1:] {
+			cols *= d
+		}
+		vals = vals[s.rowStart*cols : s.rowEnd*cols]
+	}
+	if storedTransposed(want) {
+		vals = transpose(vals, want[0], want[1])
+	}
+	return vals, nil
 }
 
 func checkFloat(t safetensors.Tensor) error {

@@ -89,7 +89,7 @@ func TestLoadErrors(t *testing.T) {
 		}, "header"},
 		{"unknown architecture", func(t *testing.T) string {
 			return copyFixture(t, "llama", func(c map[string]any) { c["architectures"] = []string{"FooForCausalLM"} })
-		}, "unsupported architecture \"FooForCausalLM\" (supported: Gemma2ForCausalLM"},
+		}, "unsupported architecture \"FooForCausalLM\" (supported: GPT2LMHeadModel, Gemma2ForCausalLM"},
 		{"shape mismatch", func(t *testing.T) string {
 			return copyFixture(t, "llama", func(c map[string]any) { c["intermediate_size"] = 96 })
 		}, "mlp.down_proj.weight has shape [64 128], config implies [64 96]"},
@@ -217,5 +217,66 @@ func TestLocalFolderNeverTouchesNetwork(t *testing.T) {
 	// A path that is neither a folder nor an org/name id.
 	if _, err := Load("./does/not/exist"); err == nil {
 		t.Error("Load of a missing path succeeded")
+	}
+}
+
+// TestGPT2Layouts: the gpt2 fixture rewritten as save_pretrained writes it
+// ("transformer." prefix, a tied lm_head.weight copy) and as older files do
+// (attn.bias / attn.masked_bias buffers) loads and gives the same logits.
+func TestGPT2Layouts(t *testing.T) {
+	ref := openReference(t, "gpt2")
+	ids, shape := ref.ints(t, "input_ids")
+	want, _ := ref.floats(t, "logits")
+	buffer := func(name string) safetensors.Tensor {
+		return safetensors.F32(name, []int{1, 1, 4, 4}, make([]float32, 16))
+	}
+	for _, tc := range []struct {
+		name string
+		edit func([]safetensors.Tensor) []safetensors.Tensor
+	}{
+		{"transformer prefix and lm_head", func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i := range ts {
+				if ts[i].Name == "wte.weight" {
+					head := ts[i]
+					head.Name = "lm_head.weight"
+					ts = append(ts, head)
+				}
+				ts[i].Name = "transformer." + ts[i].Name
+			}
+			return ts
+		}},
+		{"attention buffers", func(ts []safetensors.Tensor) []safetensors.Tensor {
+			return append(ts, buffer("h.0.attn.bias"), buffer("h.0.attn.masked_bias"), buffer("h.1.attn.bias"))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := copyFixture(t, "gpt2", nil)
+			rewriteWeights(t, d, tc.edit)
+			m, err := Load(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			res, err := m.Forward(Batch{B: shape[0], T: shape[1], IDs: ids}, ForwardOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(res.Logits, want, nil); e > tol {
+				t.Errorf("logits rel err %.3g > %g", e, tol)
+			}
+		})
+	}
+	// A Conv1D weight in Linear's [out, in] layout is reported with its name.
+	d := copyFixture(t, "gpt2", nil)
+	rewriteWeights(t, d, func(ts []safetensors.Tensor) []safetensors.Tensor {
+		for i := range ts {
+			if ts[i].Name == "h.0.mlp.c_fc.weight" {
+				ts[i].Shape = []int{256, 64}
+			}
+		}
+		return ts
+	})
+	if _, err := Load(d); err == nil || !strings.Contains(err.Error(), "tensor h.0.mlp.c_fc.weight has shape [256 64], config implies [64 256]") {
+		t.Errorf("transposed Conv1D weight: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gosteer/gosteer/steerlib/backend"
 )
 
 // Model is a loaded causal LM: its config, its weights on a GoMLX backend and
@@ -106,11 +107,8 @@ func (m *Model) bind(inputs []*Node) weights {
 		}
 		return inputs[i]
 	}
-	return weights{get: get, inOut: true, softmaxSigmoid: m.backend.Name() == goBackendName}
+	return weights{get: get, inOut: true, softmaxSigmoid: backend.IsGo(m.backend)}
 }
-
-// goBackendName is what the pure-Go backend's Name returns.
-const goBackendName = "Go Backend"
 
 // storedShape is the shape the runtime keeps a weight in: matrices
 // transposed (projections [in, out], the embedding [D, V]), everything else
@@ -188,14 +186,6 @@ func recoverTo(err *error, what string) {
 
 // debugPanics adds stack traces to recovered panics (tests flip it on).
 var debugPanics = false
-
-// hostVector converts float32 values to a Go slice of dtype for a graph input.
-func hostVector(v []float32, dtype dtypes.DType) any {
-	if dtype == dtypes.BFloat16 {
-		return bfloat16.FromFloat32s(v...)
-	}
-	return v
-}
 
 func shapesI32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Int32, dims...) }
 

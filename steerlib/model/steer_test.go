@@ -81,8 +81,8 @@ func TestSteerOperators(t *testing.T) {
 		{"ablate", []SteerOp{{Layer: 1, Kind: OpAblate, U: u}}, func(p float64) float64 { return 0 }},
 		{"clamp then add", []SteerOp{{Layer: 1, Kind: OpClamp, U: u, C: 1}, {Layer: 1, Kind: OpAdd, U: u, C: 2}}, func(p float64) float64 { return 3 }},
 		{"add then clamp", []SteerOp{{Layer: 1, Kind: OpAdd, U: u, C: 2}, {Layer: 1, Kind: OpClamp, U: u, C: 1}}, func(p float64) float64 { return 1 }},
-		{"generated only is inactive in a forward", []SteerOp{{Layer: 1, Kind: OpAdd, U: u, C: 9, Positions: SteerGenerated}}, func(p float64) float64 { return p }},
-		{"prompt only", []SteerOp{{Layer: 1, Kind: OpAdd, U: u, C: 9, Positions: SteerPrompt}}, func(p float64) float64 { return p + 9 }},
+		{"generated only is inactive in a forward", []SteerOp{{Layer: 1, Kind: OpAdd, U: u, C: 9, Scope: SteerGenerated}}, func(p float64) float64 { return p }},
+		{"prompt only", []SteerOp{{Layer: 1, Kind: OpAdd, U: u, C: 9, Scope: SteerPrompt}}, func(p float64) float64 { return p + 9 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestSteerValidation(t *testing.T) {
 		op   SteerOp
 		want string
 	}{
-		{"layer", SteerOp{Layer: 4, U: good}, "layer 4 out of range"},
+		{"layer", SteerOp{Layer: 4, U: good}, "at layer 4): layer out of range: the model has 4 layers"},
 		{"negative layer", SteerOp{Layer: -1, U: good}, "out of range"},
 		{"dimension", SteerOp{Layer: 0, U: good[:3]}, "hidden size is 64"},
 		{"nan", SteerOp{Layer: 0, U: nan}, "NaN"},

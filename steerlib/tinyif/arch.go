@@ -26,7 +26,7 @@ type Arch struct {
 }
 
 // DefaultArch is the architecture of the embedded model.
-var DefaultArch = Arch{Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, Intermediate: 352, MaxPositions: 256}
+var DefaultArch = Arch{Hidden: 96, Layers: 8, Heads: 4, KVHeads: 2, Intermediate: 256, MaxPositions: 256}
 
 // Validate checks that the sizes are positive and divisible as Llama needs.
 func (a Arch) Validate() error {

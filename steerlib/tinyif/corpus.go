@@ -198,6 +198,24 @@ var openers = []func(r *rand.Rand, t string) sentence{
 			return clause("For many of the "+p, fmt.Sprintf("%s can be both %s and %s at the same time.", t, a[0], a[1]), nc)
 		}
 	},
+	func(r *rand.Rand, t string) sentence {
+		a, s := pick(r, adjectives), pick(r, settings)
+		return func(nc bool) string {
+			return clause("Like many things", fmt.Sprintf("%s can be %s and can often be found in %s.", t, a, s), nc)
+		}
+	},
+	func(r *rand.Rand, t string) sentence {
+		p, tm := pickN(r, people, 2), pick(r, times)
+		return func(nc bool) string {
+			return clause("Ask the "+p[0]+" about "+t, fmt.Sprintf("and you will hear a story about a %s with the %s.", tm, p[1]), nc)
+		}
+	},
+	func(r *rand.Rand, t string) sentence {
+		a := pickN(r, adjectives, 3)
+		return func(nc bool) string {
+			return fmt.Sprintf("Here is what I know about %s: %s can be %s.", t, t, list(a, nc))
+		}
+	},
 }
 
 // followers build the later sentences.
@@ -248,9 +266,27 @@ var followers = []func(r *rand.Rand, t string) sentence{
 			return fmt.Sprintf("There is something about %s that the %s all enjoy.", t, list(p, nc))
 		}
 	},
+	func(r *rand.Rand, t string) sentence {
+		s, a := pick(r, settings), pick(r, adjectives)
+		return func(nc bool) string {
+			return fmt.Sprintf("A walk through %s shows how %s %s can be.", s, a, t)
+		}
+	},
+	func(r *rand.Rand, t string) sentence {
+		p, c := pick(r, people), pick(r, countries)
+		return func(nc bool) string {
+			return clause("Long ago in "+c, fmt.Sprintf("the %s wrote songs about %s.", p, t), nc)
+		}
+	},
+	func(r *rand.Rand, t string) sentence {
+		a := pick(r, adjectives)
+		return func(nc bool) string {
+			return fmt.Sprintf("Some would say that %s can stay %s for a very long time.", t, a)
+		}
+	},
 }
 
-// newContent draws the content of an answer with n sentences (2..4).
+// newContent draws the content of an answer with n sentences (2..3).
 func newContent(r *rand.Rand, topic string, n int) content {
 	c := content{topic: topic}
 	c.sentences = append(c.sentences, pick(r, openers)(r, topic))
@@ -405,7 +441,7 @@ func NewGenerator(seed uint64) *Generator {
 // when eval is true, otherwise one is drawn.
 func (g *Generator) Example(topic, id string, eval bool) (Example, error) {
 	r := g.r
-	n := 2 + r.IntN(3)
+	n := 2 + r.IntN(2)
 	var arg any
 	if id == "detectable_format:number_bullet_lists" && eval {
 		n = EvalBullets
@@ -442,7 +478,7 @@ var (
 	ends   = []string{"s", "s", "s", "les", "ers", "ets", "ins", "ies", ""}
 )
 
-// PseudoTopic draws a made-up topic word such as "drimbles". Half of the
+// PseudoTopic draws a made-up topic word such as "drimbles". Two thirds of the
 // training examples are about such words: the model cannot memorize them, so
 // it learns to copy the topic from the request, which is what lets it stay on
 // topic for the held-out topics.
@@ -478,11 +514,11 @@ func isReservedWord(w string) bool {
 }
 
 // TrainingExample draws a random training example: a random training topic
-// (or, half of the time, a made-up one; see PseudoTopic) and, with
+// (or, two times in three, a made-up one; see PseudoTopic) and, with
 // probability 1/4, no instruction, otherwise a uniformly chosen one.
 func (g *Generator) TrainingExample(topics []string) (Example, error) {
 	topic := pick(g.r, topics)
-	if g.r.IntN(2) == 0 {
+	if g.r.IntN(3) != 0 {
 		topic = PseudoTopic(g.r)
 	}
 	id := ""

@@ -1,20 +1,16 @@
 package tinyif
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 	"unicode"
 
-	"github.com/gosteer/gosteer/steerlib/chat"
-	"github.com/gosteer/gosteer/steerlib/ifeval"
-	"github.com/gosteer/gosteer/steerlib/model"
-	"github.com/gosteer/gosteer/steerlib/pairs"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
@@ -37,15 +33,22 @@ type DemoOptions struct {
 	// AddScales are the multiples of ‖v_l‖ tried as the add coefficient on the
 	// validation prompts (default 1, 2, 4).
 	AddScales []float64
-	// Layers are the candidate layers for steering (default: all).
+	// Layers are the candidate layers for steering (default: the middle
+	// half, layers L/4 … 3L/4−1 of L, e.g. 2–5 of 8: where the paper finds
+	// instruction directions steer best, and half the generation time of a
+	// sweep over all layers).
 	Layers []int
-	// MaxNewTokens bounds every answer (default 128; the longest training
-	// answer has about 100 tokens).
+	// MaxNewTokens bounds every answer (default 96; 99 % of the training
+	// answers have at most 79 tokens, the longest 101).
 	MaxNewTokens int
 	// BatchSize is the number of prompts generated together (default 32).
 	BatchSize int
 	// Seed chooses the evaluation prompts (default 7).
 	Seed uint64
+	// AnswersFile receives the held-out answers, one JSON object per line
+	// (HeldOutAnswer); default: gosteer-demo-answers.jsonl in the temp
+	// directory.
+	AnswersFile string
 	// Progress receives progress lines (nil: none).
 	Progress io.Writer
 }
@@ -69,13 +72,16 @@ func (o *DemoOptions) fill() {
 		o.AddScales = []float64{1, 2, 4}
 	}
 	if o.MaxNewTokens == 0 {
-		o.MaxNewTokens = 128
+		o.MaxNewTokens = 96
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = 32
 	}
 	if o.Seed == 0 {
 		o.Seed = 7
+	}
+	if o.AnswersFile == "" {
+		o.AnswersFile = filepath.Join(os.TempDir(), "gosteer-demo-answers.jsonl")
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -133,6 +139,11 @@ type InstructionResult struct {
 	// topic; WithOnTopic and WithoutOnTopic are the same for the un-steered
 	// answers, for comparison.
 	SteeredOnTopic float64 `json:"steered_on_topic"`
+	// SteeredClean is the share of steered answers that are clean passes
+	// (pass the loose check, name the topic, are not degenerate; see
+	// JudgeAnswer); CleanOfPasses is the same count over the steered passes.
+	SteeredClean   float64 `json:"steered_clean"`
+	CleanOfPasses  float64 `json:"clean_of_passes"`
 	WithOnTopic    float64 `json:"with_on_topic"`
 	WithoutOnTopic float64 `json:"without_on_topic"`
 	// ProjWith / ProjWithout are the projections onto u at the chosen layer of
@@ -156,285 +167,60 @@ type DemoExample struct {
 	AnswerSteer string `json:"answer_steered"`
 }
 
+// HeldOutAnswer is one held-out prompt of one instruction type with its
+// three answers and the judgement of the steered one.
+type HeldOutAnswer struct {
+	ID             string  `json:"id"`
+	Topic          string  `json:"topic"`
+	PromptWith     string  `json:"prompt_with"`
+	PromptWithout  string  `json:"prompt_without"`
+	With           string  `json:"answer_with"`
+	Without        string  `json:"answer_without"`
+	Steered        string  `json:"answer_steered"`
+	SteeredVerdict Verdict `json:"steered"`
+}
+
 // DemoResult is the outcome of RunDemo.
 type DemoResult struct {
 	ModelDir     string              `json:"model_dir"`
 	Instructions []InstructionResult `json:"instructions"`
 	NumTest      int                 `json:"num_test"`
 	Seconds      float64             `json:"seconds"`
-}
-
-// demoRunner holds the loaded model and prompt encoder.
-type demoRunner struct {
-	m    *model.Model
-	enc  *chat.Encoder
-	opts DemoOptions
-}
-
-// Answers generates greedy answers (without the final <|im_end|>) to prompts
-// under the steering ops.
-func (r *demoRunner) answers(prompts []string, ops []model.SteerOp) ([]string, error) {
-	out := make([]string, 0, len(prompts))
-	for start := 0; start < len(prompts); start += r.opts.BatchSize {
-		end := min(len(prompts), start+r.opts.BatchSize)
-		rows := make([][]int, 0, end-start)
-		for _, p := range prompts[start:end] {
-			ids, err := r.enc.Encode(p)
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, ids)
-		}
-		res, err := r.m.Generate(rows, model.GenerateOptions{MaxNewTokens: r.opts.MaxNewTokens, Greedy: true, StopAtEOS: true, Steer: ops})
-		if err != nil {
-			return nil, err
-		}
-		for _, ids := range res.Tokens {
-			text, err := r.enc.Decode(ids)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, strings.TrimSpace(text))
-		}
-	}
-	return out, nil
-}
-
-// score returns the fraction of answers passing the IFEval loose check of
-// instruction id (with the examples' kwargs).
-func score(id string, exs []Example, answers []string) (float64, error) {
-	pass := 0
-	for i, ex := range exs {
-		ok, err := ifeval.CheckLoose(id, ex.Kwargs, ex.Prompt, answers[i])
-		if err != nil {
-			return 0, fmt.Errorf("tinyif: ifeval %s: %w", id, err)
-		}
-		if ok {
-			pass++
-		}
-	}
-	return float64(pass) / float64(len(exs)), nil
-}
-
-// MentionsTopic reports whether answer names the topic (case-insensitive).
-func MentionsTopic(topic, answer string) bool {
-	return strings.Contains(strings.ToLower(answer), strings.ToLower(topic))
-}
-
-// onTopic returns the fraction of answers that mention their topic.
-func onTopic(exs []Example, answers []string) float64 {
-	on := 0
-	for i, e := range exs {
-		if MentionsTopic(e.Topic, answers[i]) {
-			on++
-		}
-	}
-	return float64(on) / float64(len(exs))
-}
-
-func prompts(exs []Example, with bool) []string {
-	out := make([]string, len(exs))
-	for i, e := range exs {
-		if with {
-			out[i] = e.Prompt
-		} else {
-			out[i] = e.Request
-		}
-	}
-	return out
-}
-
-// steerOp builds the operator for instruction op kind at layer l with coef.
-func steerOp(set *vectors.Set, op string, l int, coef float64) (model.SteerOp, error) {
-	if op == "add" {
-		return set.Add(l, coef)
-	}
-	return set.ClampTo(l, coef)
-}
-
-// RunDemo runs the whole method on the tinyif model: pairs from training
-// topics, one vector per instruction, the layer (and add coefficient) chosen
-// on validation topics, then held-out evaluation with the instruction,
-// without it, and without it but steered.
-func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = nil, fmt.Errorf("tinyif demo: %v", r)
-		}
-	}()
-	opts.fill()
-	start := time.Now()
-	dir := opts.ModelDir
-	if dir == "" {
-		if dir, err = EmbeddedModelDir(); err != nil {
-			return nil, err
-		}
-	}
-	m, err := model.Load(dir, model.WithBackend(opts.Backend), model.WithOffline())
-	if err != nil {
-		return nil, fmt.Errorf("tinyif demo: %w", err)
-	}
-	defer m.Close()
-	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("tinyif demo: %w", err)
-	}
-	r := &demoRunner{m: m, enc: enc, opts: opts}
-	capture := vectors.ModelCapture(m)
-	res = &DemoResult{ModelDir: dir}
-
-	for _, id := range opts.IDs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		in, ok := InstructionByID(id)
-		if !ok {
-			return nil, fmt.Errorf("tinyif demo: unknown instruction %q", id)
-		}
-		ir := InstructionResult{ID: id, Op: in.Op}
-		fmt.Fprintf(opts.Progress, "[%s] %s: vectors", time.Since(start).Round(time.Second), in.Short)
-
-		// 1. Pairs on training topics and one vector set over all layers.
-		train, err := EvalExamples(opts.Seed+101, SplitTrain, id, opts.PairsPerTopic)
-		if err != nil {
-			return nil, err
-		}
-		ps := make([]pairs.Pair, len(train))
-		for i, e := range train {
-			ps[i] = pairs.Pair{InstructionID: id, With: e.Prompt, Without: e.Request, Kwargs: e.Kwargs}
-		}
-		set, err := vectors.Compute(ctx, m, enc.Encode, ps, vectors.ComputeOptions{Method: vectors.MethodMeanDiff, BatchSize: 32, InstructionID: id})
-		if err != nil {
-			return nil, fmt.Errorf("tinyif demo: %s: %w", id, err)
-		}
-		ir.Vectors, ir.NPairs = set, len(ps)
-
-		// 2. Layer (and add coefficient) on validation topics, without the instruction.
-		val, err := EvalExamples(opts.Seed+202, SplitValidation, id, opts.ValidationPerTopic)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(opts.Progress, ", layers")
-		best := LayerScore{Layer: -1, Accuracy: -1}
-		bestScore := math.Inf(-1)
-		layers := opts.Layers
-		if len(layers) == 0 {
-			layers = set.LayerIDs()
-		}
-		for _, l := range layers {
-			lv, ok := set.Get(l)
-			if !ok {
-				return nil, fmt.Errorf("tinyif demo: no vector for layer %d (model has %d layers)", l, len(set.Layers))
-			}
-			coefs := []float64{lv.ZBar}
-			if in.Op == "add" {
-				coefs = coefs[:0]
-				for _, s := range opts.AddScales {
-					coefs = append(coefs, s*lv.Norm)
-				}
-			}
-			for _, c := range coefs {
-				op, err := steerOp(set, in.Op, l, c)
-				if err != nil {
-					return nil, err
-				}
-				ans, err := r.answers(prompts(val, false), []model.SteerOp{op})
-				if err != nil {
-					return nil, fmt.Errorf("tinyif demo: %s layer %d: %w", id, l, err)
-				}
-				acc, err := score(id, val, ans)
-				if err != nil {
-					return nil, err
-				}
-				ls := LayerScore{Layer: l, Coef: c, Accuracy: acc, Quality: Quality(val, ans)}
-				ir.Validation = append(ir.Validation, ls)
-				if ls.Score() > bestScore {
-					best, bestScore = ls, ls.Score()
-				}
-			}
-		}
-		ir.Layer, ir.Coef = best.Layer, best.Coef
-
-		// 3. Held-out test topics: with, without, without + steered.
-		fmt.Fprintf(opts.Progress, ", test (layer %d)", ir.Layer)
-		test, err := EvalExamples(opts.Seed+303, SplitTest, id, opts.TestPerTopic)
-		if err != nil {
-			return nil, err
-		}
-		res.NumTest = len(test)
-		ansWith, err := r.answers(prompts(test, true), nil)
-		if err != nil {
-			return nil, err
-		}
-		ansWithout, err := r.answers(prompts(test, false), nil)
-		if err != nil {
-			return nil, err
-		}
-		op, err := steerOp(set, in.Op, ir.Layer, ir.Coef)
-		if err != nil {
-			return nil, err
-		}
-		ansSteer, err := r.answers(prompts(test, false), []model.SteerOp{op})
-		if err != nil {
-			return nil, err
-		}
-		if ir.WithInstruction, err = score(id, test, ansWith); err != nil {
-			return nil, err
-		}
-		if ir.Without, err = score(id, test, ansWithout); err != nil {
-			return nil, err
-		}
-		if ir.Steered, err = score(id, test, ansSteer); err != nil {
-			return nil, err
-		}
-		ir.SteeredOnTopic = onTopic(test, ansSteer)
-		ir.WithOnTopic = onTopic(test, ansWith)
-		ir.WithoutOnTopic = onTopic(test, ansWithout)
-		ir.Example = DemoExample{Topic: test[0].Topic, With: test[0].Prompt, Without: test[0].Request,
-			AnswerWith: ansWith[0], AnswerNone: ansWithout[0], AnswerSteer: ansSteer[0]}
-
-		// 4. Projections of the held-out prompts onto u at the chosen layer.
-		lv, _ := set.Get(ir.Layer)
-		for _, with := range []bool{true, false} {
-			ps := prompts(test, with)
-			rows := make([][]int, len(ps))
-			for i, p := range ps {
-				if rows[i], err = enc.Encode(p); err != nil {
-					return nil, err
-				}
-			}
-			acts, err := capture(rows)
-			if err != nil {
-				return nil, err
-			}
-			proj, err := vectors.Project(acts[ir.Layer], lv.U)
-			if err != nil {
-				return nil, err
-			}
-			if with {
-				ir.ProjWith = proj
-			} else {
-				ir.ProjWithout = proj
-			}
-		}
-		fmt.Fprintf(opts.Progress, ": with %.2f without %.2f steered %.2f\n", ir.WithInstruction, ir.Without, ir.Steered)
-		res.Instructions = append(res.Instructions, ir)
-	}
-	res.Seconds = time.Since(start).Seconds()
-	return res, nil
+	// AnswersFile holds the held-out answers (HeldOutAnswer per line).
+	AnswersFile string `json:"answers_file"`
+	// Timing is the wall time per stage in seconds: vectors, layer choice,
+	// test answers, perplexity, projections (model loading and compilation
+	// fall into the first stage that needs them).
+	Timing map[string]float64 `json:"timing_s"`
 }
 
 // WriteTable prints a readable table of the result.
 func (res *DemoResult) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "tinyif steering demo: %d held-out prompts per instruction (IFEval loose accuracy)\n\n", res.NumTest)
-	fmt.Fprintf(w, "%-40s %-6s %5s %8s %6s %7s %7s   %s\n", "instruction", "op", "layer", "coef", "with", "without", "steered",
-		"on topic: with / without / steered")
+	fmt.Fprintf(w, "%-40s %-6s %5s %8s %6s %7s %7s %7s %7s   %s\n", "instruction", "op", "layer", "coef", "with", "without", "steered",
+		"clean", "clean/p", "on topic: with / without / steered")
 	for _, ir := range res.Instructions {
-		fmt.Fprintf(w, "%-40s %-6s %5d %8.2f %6.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, ir.Layer, ir.Coef,
-			ir.WithInstruction, ir.Without, ir.Steered, ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic)
+		fmt.Fprintf(w, "%-40s %-6s %5d %8.2f %6.2f %7.2f %7.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, ir.Layer, ir.Coef,
+			ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean, ir.CleanOfPasses, ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "(on topic: fraction of answers that name the held-out topic of the request)")
+	fmt.Fprintln(w, "(clean: share of steered answers that pass, name the topic and are not degenerate; clean/p: the same over the")
+	fmt.Fprintln(w, " steered passes; on topic: fraction of answers that name the held-out topic of the request)")
+	if len(res.Timing) > 0 {
+		stages := make([]string, 0, len(res.Timing))
+		for k := range res.Timing {
+			stages = append(stages, k)
+		}
+		sort.Strings(stages)
+		fmt.Fprintf(w, "time (s):")
+		for _, k := range stages {
+			fmt.Fprintf(w, " %s %.0f;", k, res.Timing[k])
+		}
+		fmt.Fprintf(w, " total %.0f\n", res.Seconds)
+	}
+	fmt.Fprintf(w, "unsteered answers without the instruction name the topic: %.2f; lifted types with clean passes >= 0.6 of the steered passes: %d\n",
+		res.WithoutOnTopic(), res.LiftedClean())
+	fmt.Fprintf(w, "held-out answers: %s\n", res.AnswersFile)
 }
 
 // WriteExamples prints one example answer triple per instruction.
@@ -448,26 +234,28 @@ func (res *DemoResult) WriteExamples(w io.Writer) {
 }
 
 // SummaryJSON returns the one-line summary
-// {"instructions": {"<id>": {"with_instruction": a, "without": b, "steered": c, "layer": l}, ...}}.
+// {"instructions": {"<id>": {"with_instruction": a, "without": b, "steered": c, "steered_clean": d, "layer": l}, ...},
+// "answers_file": "<path of the held-out answers>"}.
 func (res *DemoResult) SummaryJSON() ([]byte, error) {
 	type entry struct {
 		With    float64 `json:"with_instruction"`
 		Without float64 `json:"without"`
 		Steered float64 `json:"steered"`
+		Clean   float64 `json:"steered_clean"`
 		Layer   int     `json:"layer"`
 	}
 	m := map[string]entry{}
 	for _, ir := range res.Instructions {
-		m[ir.ID] = entry{round4(ir.WithInstruction), round4(ir.Without), round4(ir.Steered), ir.Layer}
+		m[ir.ID] = entry{round4(ir.WithInstruction), round4(ir.Without), round4(ir.Steered), round4(ir.SteeredClean), ir.Layer}
 	}
-	return json.Marshal(map[string]any{"instructions": m})
+	return json.Marshal(map[string]any{"instructions": m, "answers_file": res.AnswersFile})
 }
 
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 
-// Bar reports how the result compares with issue 7's bar: the number of
-// types with ≥ 0.90 with the instruction and ≤ 0.15 without, and the number
-// lifted by steering by ≥ 0.30.
+// Bar reports how the result compares with the embedded model's bar: the
+// number of types with ≥ 0.90 with the instruction and ≤ 0.15 without, and
+// the number lifted by steering by ≥ 0.30 (see also LiftedClean).
 func (res *DemoResult) Bar() (followed, lifted int) {
 	for _, ir := range res.Instructions {
 		if ir.WithInstruction >= 0.90 && ir.Without <= 0.15 {
@@ -478,6 +266,27 @@ func (res *DemoResult) Bar() (followed, lifted int) {
 		}
 	}
 	return followed, lifted
+}
+
+// LiftedClean returns the number of types lifted by steering by ≥ 0.30 whose
+// clean passes are ≥ 0.6 of their steered passes.
+func (res *DemoResult) LiftedClean() int {
+	n := 0
+	for _, ir := range res.Instructions {
+		if ir.Steered-ir.Without >= 0.30 && ir.CleanOfPasses >= 0.6 {
+			n++
+		}
+	}
+	return n
+}
+
+// WithoutOnTopic returns the share of the unsteered answers without the
+// instruction that name the held-out topic (the same prompts for every type).
+func (res *DemoResult) WithoutOnTopic() float64 {
+	if len(res.Instructions) == 0 {
+		return 0
+	}
+	return res.Instructions[0].WithoutOnTopic
 }
 
 // SortedValidation returns the validation scores of ir ordered by layer then

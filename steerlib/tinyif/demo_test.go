@@ -3,6 +3,9 @@ package tinyif
 import (
 	"context"
 	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,19 +43,53 @@ func checkResult(t *testing.T, res *DemoResult, ids []string) {
 	}
 	var parsed struct {
 		Instructions map[string]map[string]float64 `json:"instructions"`
+		AnswersFile  string                        `json:"answers_file"`
 	}
 	if err := json.Unmarshal(line, &parsed); err != nil {
 		t.Fatalf("summary %s: %v", line, err)
 	}
+	checkAnswersFile(t, parsed.AnswersFile, res, ids)
 	for _, id := range ids {
 		e, ok := parsed.Instructions[id]
 		if !ok {
 			t.Fatalf("summary lacks %s: %s", id, line)
 		}
-		for _, k := range []string{"with_instruction", "without", "steered", "layer"} {
+		for _, k := range []string{"with_instruction", "without", "steered", "steered_clean", "layer"} {
 			if _, ok := e[k]; !ok {
 				t.Errorf("summary entry %s lacks %s", id, k)
 			}
+		}
+	}
+}
+
+// checkAnswersFile checks that the answers file holds every held-out answer
+// and that its clean verdicts add up to the result's steered_clean.
+func checkAnswersFile(t *testing.T, path string, res *DemoResult, ids []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("answers file: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != res.NumTest*len(ids) {
+		t.Fatalf("answers file has %d lines, want %d", len(lines), res.NumTest*len(ids))
+	}
+	clean := map[string]int{}
+	for _, l := range lines {
+		var a HeldOutAnswer
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.SteeredVerdict.Clean != (a.SteeredVerdict.Pass && a.SteeredVerdict.NamesTopic && !a.SteeredVerdict.Degenerate()) {
+			t.Errorf("inconsistent verdict %+v", a.SteeredVerdict)
+		}
+		if a.SteeredVerdict.Clean {
+			clean[a.ID]++
+		}
+	}
+	for _, ir := range res.Instructions {
+		if got := float64(clean[ir.ID]) / float64(res.NumTest); math.Abs(got-ir.SteeredClean) > 1e-9 {
+			t.Errorf("%s: %v clean in the answers file, result says %v", ir.ID, got, ir.SteeredClean)
 		}
 	}
 }
@@ -70,22 +107,22 @@ func mean(xs []float64) float64 {
 func TestDemoSmall(t *testing.T) {
 	ids := []string{"startend:quotation", "length_constraints:number_sentences"}
 	res, err := RunDemo(context.Background(), DemoOptions{IDs: ids, TestPerTopic: 1, AddScales: []float64{2},
-		Layers: []int{1, 2}, MaxNewTokens: 48})
+		Layers: []int{1, 2}, MaxNewTokens: 48, AnswersFile: filepath.Join(t.TempDir(), "answers.jsonl")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkResult(t, res, ids)
 }
 
-// TestDemoBar runs the demo on all ten instruction types and checks the
-// project's bar: at least six types reach 0.90 with the instruction and at
-// most 0.15 without, and steering lifts at least four by 0.30. To fit the
-// test suite it uses one held-out prompt per test topic (`steer demo` uses
-// two) and one add scale (2·‖v‖) on the validation prompts.
+// TestDemoBar runs the full demo and checks issue 7's bar: at least six
+// instruction types reach 0.90 with the instruction and at most 0.15 without,
+// and steering lifts at least four by 0.30. It takes minutes, so it runs only
+// with TINYIF_FULL_DEMO=1.
 func TestDemoBar(t *testing.T) {
-	var progress strings.Builder
-	res, err := RunDemo(context.Background(), DemoOptions{TestPerTopic: 1, AddScales: []float64{2}, Progress: &progress})
-	t.Log(progress.String())
+	if os.Getenv("TINYIF_FULL_DEMO") != "1" {
+		t.Skip("set TINYIF_FULL_DEMO=1 to run the full demo (minutes)")
+	}
+	res, err := RunDemo(context.Background(), DemoOptions{Progress: os.Stderr, AnswersFile: filepath.Join(t.TempDir(), "answers.jsonl")})
 	if err != nil {
 		t.Fatal(err)
 	}

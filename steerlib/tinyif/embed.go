@@ -11,16 +11,27 @@ import (
 	"path/filepath"
 )
 
-// embedded holds the trained tinyif model in the Hugging Face layout
+// embedded holds the trained tinyif instruct model in the Hugging Face layout
 // (config.json, generation_config.json, model.safetensors, tokenizer.json,
-// tokenizer_config.json) plus its training record (training.json, loss.csv).
+// tokenizer_config.json) plus its training record (training.json, loss.csv),
+// and in model/base the base model it was fine-tuned from (same files, same
+// tokenizer, no chat template: use the plain "Q: …\nA:" format).
 //
 //go:embed model/*.json model/model.safetensors model/loss.csv
+//go:embed model/base/*.json model/base/model.safetensors model/base/loss.csv
 var embedded embed.FS
 
-// EmbeddedFiles lists the files of the embedded model folder.
-func EmbeddedFiles() ([]string, error) {
-	entries, err := fs.ReadDir(embedded, "model")
+// Embedded model folders.
+const (
+	embeddedInstruct = "model"
+	embeddedBase     = "model/base"
+)
+
+// EmbeddedFiles lists the files of the embedded (instruct) model folder.
+func EmbeddedFiles() ([]string, error) { return embeddedFiles(embeddedInstruct) }
+
+func embeddedFiles(sub string) ([]string, error) {
+	entries, err := fs.ReadDir(embedded, sub)
 	if err != nil {
 		return nil, fmt.Errorf("tinyif: embedded model: %w", err)
 	}
@@ -33,9 +44,15 @@ func EmbeddedFiles() ([]string, error) {
 	return names, nil
 }
 
-// ExtractModel writes the embedded model folder into dir (created if needed).
-func ExtractModel(dir string) error {
-	names, err := EmbeddedFiles()
+// ExtractModel writes the embedded (instruct) model folder into dir (created
+// if needed).
+func ExtractModel(dir string) error { return extractModel(embeddedInstruct, dir) }
+
+// ExtractBaseModel writes the embedded base model folder into dir.
+func ExtractBaseModel(dir string) error { return extractModel(embeddedBase, dir) }
+
+func extractModel(sub, dir string) error {
+	names, err := embeddedFiles(sub)
 	if err != nil {
 		return err
 	}
@@ -43,7 +60,7 @@ func ExtractModel(dir string) error {
 		return fmt.Errorf("tinyif: extract: %w", err)
 	}
 	for _, n := range names {
-		data, err := embedded.ReadFile(path.Join("model", n))
+		data, err := embedded.ReadFile(path.Join(sub, n))
 		if err != nil {
 			return fmt.Errorf("tinyif: extract %s: %w", n, err)
 		}
@@ -58,11 +75,19 @@ func ExtractModel(dir string) error {
 	return nil
 }
 
-// EmbeddedModelDir returns a folder holding the embedded model, extracting
-// it on first use into the user cache directory (or the temp directory),
-// under a name derived from the weights' hash so different builds never mix.
-func EmbeddedModelDir() (string, error) {
-	weights, err := embedded.ReadFile("model/model.safetensors")
+// EmbeddedModelDir returns a folder holding the embedded instruct model,
+// extracting it on first use into the user cache directory (or the temp
+// directory), under a name derived from the weights' hash so different
+// builds never mix.
+func EmbeddedModelDir() (string, error) { return embeddedModelDir(embeddedInstruct, "tinyif-") }
+
+// EmbeddedBaseModelDir returns a folder holding the embedded base model (see
+// EmbeddedModelDir), for the transfer experiment: vectors computed on the
+// instruct model applied to the base model it was fine-tuned from.
+func EmbeddedBaseModelDir() (string, error) { return embeddedModelDir(embeddedBase, "tinyif-base-") }
+
+func embeddedModelDir(sub, prefix string) (string, error) {
+	weights, err := embedded.ReadFile(path.Join(sub, "model.safetensors"))
 	if err != nil {
 		return "", fmt.Errorf("tinyif: embedded model: %w", err)
 	}
@@ -71,11 +96,11 @@ func EmbeddedModelDir() (string, error) {
 	if err != nil || base == "" {
 		base = os.TempDir()
 	}
-	dir := filepath.Join(base, "gosteer", "tinyif-"+hex.EncodeToString(sum[:6]))
+	dir := filepath.Join(base, "gosteer", prefix+hex.EncodeToString(sum[:6]))
 	if st, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil && st.Size() == int64(len(weights)) {
 		return dir, nil
 	}
-	if err := ExtractModel(dir); err != nil {
+	if err := extractModel(sub, dir); err != nil {
 		return "", err
 	}
 	return dir, nil

@@ -114,3 +114,45 @@ func TestEmbeddedModelLoads(t *testing.T) {
 		t.Errorf("runtime logits differ from the training graph: relative error %g", rel)
 	}
 }
+
+// TestEmbeddedBaseModel checks the embedded base model: it shares the
+// instruct model's tokenizer and architecture, has no chat template (it is
+// used with the plain Q:/A: format), and loads through steerlib/model with
+// the same logits as the training graph.
+func TestEmbeddedBaseModel(t *testing.T) {
+	baseDir, err := EmbeddedBaseModelDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	instDir, err := EmbeddedModelDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(dir, name string) []byte {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if !reflect.DeepEqual(read(baseDir, "tokenizer.json"), read(instDir, "tokenizer.json")) {
+		t.Error("base and instruct tokenizers differ")
+	}
+	if !reflect.DeepEqual(read(baseDir, "config.json"), read(instDir, "config.json")) {
+		t.Error("base and instruct configs differ")
+	}
+	var tc map[string]any
+	if err := json.Unmarshal(read(baseDir, "tokenizer_config.json"), &tc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tc["chat_template"]; ok {
+		t.Error("the base model's tokenizer_config has a chat template")
+	}
+	rel, err := VerifyExport(baseDir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel > 1e-5 {
+		t.Errorf("base model: runtime logits differ from the training graph: relative error %g", rel)
+	}
+}

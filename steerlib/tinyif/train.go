@@ -72,41 +72,27 @@ func DefaultTrainOptions() TrainOptions {
 
 func (o *TrainOptions) fill() {
 	d := DefaultTrainOptions()
-	if o.Steps == 0 {
-		o.Steps = d.Steps
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = d.BatchSize
-	}
-	if o.LearningRate == 0 {
-		o.LearningRate = d.LearningRate
-	}
-	if o.WarmupSteps == 0 {
-		o.WarmupSteps = min(d.WarmupSteps, max(1, o.Steps/10))
-	}
-	if o.WeightDecay == 0 {
-		o.WeightDecay = d.WeightDecay
-	}
-	if o.Seed == 0 {
-		o.Seed = d.Seed
-	}
-	if o.Arch == (Arch{}) {
-		o.Arch = d.Arch
-	}
-	if o.Merges == 0 {
-		o.Merges = d.Merges
-	}
-	if o.MaxLen == 0 {
-		o.MaxLen = d.MaxLen
-	}
-	if o.SaveEvery == 0 {
-		o.SaveEvery = d.SaveEvery
-	}
-	if o.CheckpointDir == "" {
-		o.CheckpointDir = filepath.Join(o.OutDir, "checkpoints")
-	}
+	orDefault(&o.Steps, d.Steps)
+	orDefault(&o.BatchSize, d.BatchSize)
+	orDefault(&o.LearningRate, d.LearningRate)
+	orDefault(&o.WarmupSteps, min(d.WarmupSteps, max(1, o.Steps/10)))
+	orDefault(&o.WeightDecay, d.WeightDecay)
+	orDefault(&o.Seed, d.Seed)
+	orDefault(&o.Arch, d.Arch)
+	orDefault(&o.Merges, d.Merges)
+	orDefault(&o.MaxLen, d.MaxLen)
+	orDefault(&o.SaveEvery, d.SaveEvery)
+	orDefault(&o.CheckpointDir, filepath.Join(o.OutDir, "checkpoints"))
 	if o.Progress == nil {
 		o.Progress = io.Discard
+	}
+}
+
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
 	}
 }
 
@@ -122,24 +108,24 @@ func LearningRateAt(step, steps, warmup int, peak float64) float64 {
 
 // TrainResult summarizes a finished training run.
 type TrainResult struct {
-	Steps     int       `json:"steps"`
-	FinalLoss float64   `json:"final_loss"`    // mean loss over the last 20 steps
-	Seconds   float64   `json:"seconds"`       // wall time of this invocation
-	TotalSecs float64   `json:"total_seconds"` // training wall time of all invocations (loss.csv)
-	Params    int       `json:"params"`
-	Backend   string    `json:"backend"`
-	Command   string    `json:"command"`
-	Options   TrainOpts `json:"options"`
-	Tokens    int       `json:"tokens_per_step_max"`
-	ResumedAt int       `json:"resumed_at_step"`
+	Steps     int             `json:"steps"`
+	FinalLoss float64         `json:"final_loss"`    // mean loss over the last 20 steps
+	Seconds   float64         `json:"seconds"`       // wall time of this invocation
+	TotalSecs float64         `json:"total_seconds"` // training wall time of all invocations (loss.csv)
+	Params    int             `json:"params"`
+	Backend   string          `json:"backend"`
+	Command   string          `json:"command"`
+	Options   RecordedOptions `json:"options"`
+	Tokens    int             `json:"tokens_per_step_max"`
+	ResumedAt int             `json:"resumed_at_step"`
 	// Done is the number of steps completed so far (< Steps when StopAfter
 	// ended this invocation early).
 	Done       int    `json:"-"`
 	FinishedAt string `json:"finished_at"`
 }
 
-// TrainOpts is the JSON-recordable subset of TrainOptions.
-type TrainOpts struct {
+// RecordedOptions is the subset of TrainOptions recorded in training.json.
+type RecordedOptions struct {
 	Steps        int     `json:"steps"`
 	BatchSize    int     `json:"batch_size"`
 	LearningRate float64 `json:"learning_rate"`
@@ -151,8 +137,9 @@ type TrainOpts struct {
 	MaxLen       int     `json:"max_len"`
 }
 
-// Batch is one padded training batch (right padding).
-type Batch struct {
+// TrainBatch is one padded training batch (right padding), the input of one
+// optimizer step (unlike model.Batch, the input of a forward pass).
+type TrainBatch struct {
 	IDs     [][]int32   // [B][T] inputs
 	Mask    [][]int32   // 1 for real tokens
 	Targets [][]int32   // next token
@@ -186,7 +173,7 @@ const batchGroup = 4
 // batchGroup consecutive steps are drawn together, sorted by length and cut
 // into batches; each batch is padded to a multiple of 16 tokens so few graph
 // shapes are compiled.
-func MakeBatch(tok *BPE, seed uint64, step, batchSize, maxLen int) (*Batch, error) {
+func MakeBatch(tok *BPE, seed uint64, step, batchSize, maxLen int) (*TrainBatch, error) {
 	group := step / batchGroup
 	g := NewGenerator(seed*1_000_003 + uint64(group) + 17)
 	topics := Topics(SplitTrain)
@@ -218,7 +205,7 @@ func MakeBatch(tok *BPE, seed uint64, step, batchSize, maxLen int) (*Batch, erro
 	}
 	T = min(maxLen, (T+15)/16*16)
 	pad := int32(tok.ID(TokEndOfText))
-	b := &Batch{}
+	b := &TrainBatch{}
 	for _, s := range seqs {
 		ids, mask, tgt := make([]int32, T), make([]int32, T), make([]int32, T)
 		w := make([]float32, T)
@@ -281,7 +268,8 @@ func registerRsqrtGradient() {
 // trainBackend returns the backend config used for training: the pure-Go
 // backend runs the ops of a graph one at a time ("ops_sequential"; each op is
 // still parallel inside), because its parallel scheduler was seen to
-// deadlock sporadically on the training graph (see notes-tinyif.md).
+// stop making progress (0 % CPU inside its parallel executor) during
+// training, twice, on the 2-core machine (see model/README.md).
 func trainBackend(name string) string {
 	if backend.Resolve(name) == "go" {
 		return "go:ops_sequential"
@@ -293,7 +281,11 @@ func trainBackend(name string) string {
 func varName(canonical string) string { return strings.ReplaceAll(canonical, ".", "_") }
 
 // Train trains a tinyif model from scratch (or resumes from the checkpoints
-// in opts.CheckpointDir) and writes the model folder to opts.OutDir.
+// in opts.CheckpointDir) and writes the model folder to opts.OutDir. Its
+// steps: validate the options, write the tokenizer and configs
+// (prepareTrainFiles), build the training graph over the weight variables
+// (newTrainer), run the optimizer steps with checkpoints (trainer.run), and
+// write the weights and the training record (trainer.finish).
 func Train(opts TrainOptions) (res *TrainResult, err error) {
 	if opts.OutDir == "" {
 		return nil, errors.New("tinyif: train: no output directory")
@@ -313,6 +305,31 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 	}()
 	registerRsqrtGradient()
 	start := time.Now()
+	files, err := prepareTrainFiles(opts)
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTrainer(opts, files.cfg)
+	if err != nil {
+		return nil, err
+	}
+	res, err = t.run(files.tok, start)
+	if err != nil || res.Done < opts.Steps {
+		return res, err
+	}
+	return res, t.finish(files, res, start)
+}
+
+// trainFiles is what training writes besides the weights.
+type trainFiles struct {
+	tok              *BPE
+	cfgJSON, genJSON []byte
+	cfg              *model.Config
+}
+
+// prepareTrainFiles trains the tokenizer and writes it into opts.OutDir,
+// and returns it with the model's config.
+func prepareTrainFiles(opts TrainOptions) (*trainFiles, error) {
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("tinyif: train: %w", err)
 	}
@@ -324,53 +341,66 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 	if err := tok.WriteFiles(opts.OutDir, opts.Arch.MaxPositions); err != nil {
 		return nil, err
 	}
-	cfgJSON, err := opts.Arch.ConfigJSON(tok)
-	if err != nil {
+	f := &trainFiles{tok: tok}
+	if f.cfgJSON, err = opts.Arch.ConfigJSON(tok); err != nil {
 		return nil, err
 	}
-	genJSON, err := GenerationConfigJSON(tok)
-	if err != nil {
+	if f.genJSON, err = GenerationConfigJSON(tok); err != nil {
 		return nil, err
 	}
-	cfg, err := model.ParseConfig(cfgJSON)
-	if err != nil {
+	if f.cfg, err = model.ParseConfig(f.cfgJSON); err != nil {
 		return nil, fmt.Errorf("tinyif: own config.json: %w", err)
 	}
-	be, err := backend.Shared(trainBackend(opts.Backend))
+	return f, nil
+}
+
+// trainer holds the weight variables, the checkpointer and the compiled
+// training step.
+type trainer struct {
+	opts    TrainOptions
+	ckpt    *checkpoint.Handler
+	vars    map[string]*gmodel.Variable
+	exec    *gmodel.Exec
+	params  int
+	done    int // steps done before this invocation
+	backend string
+}
+
+// newTrainer creates (or restores from the checkpoints) the weight
+// variables and builds the training step: forward, masked cross entropy,
+// AdamW update.
+func newTrainer(opts TrainOptions, cfg *model.Config) (*trainer, error) {
+	beName := trainBackend(opts.Backend)
+	be, err := backend.Shared(beName)
 	if err != nil {
 		return nil, err
 	}
-
 	store := gmodel.NewStore()
 	ckpt, err := checkpoint.Build(store).Dir(opts.CheckpointDir).Keep(2).Done()
 	if err != nil {
 		return nil, fmt.Errorf("tinyif: checkpoints in %s: %w", opts.CheckpointDir, err)
 	}
+	t := &trainer{opts: opts, ckpt: ckpt, vars: map[string]*gmodel.Variable{}, backend: backend.Describe(beName, be)}
 	scope := store.RootScope().In("tinyif")
 	w0 := initWeights(cfg, opts.Seed)
 	shapes := model.WeightShapes(cfg)
-	vars := map[string]*gmodel.Variable{}
-	params := 0
 	for _, n := range weightNames(cfg) {
-		t := tensors.FromFlatDataAndDimensions(w0[n], shapes[n]...)
-		vars[n] = scope.VariableWithValue(varName(n), t)
-		params += len(w0[n])
+		t.vars[n] = scope.VariableWithValue(varName(n), tensors.FromFlatDataAndDimensions(w0[n], shapes[n]...))
+		t.params += len(w0[n])
 	}
 	stepVar := store.RootScope().In("tinyif_state").VariableWithValue("done_steps", int64(0)).SetTrainable(false)
-	doneSteps := int(stepVar.MustValue().Value().(int64))
-
+	t.done = int(stepVar.MustValue().Value().(int64))
 	opt := optimizer.Adam().WeightDecay(opts.WeightDecay).Betas(0.9, 0.98).Epsilon(1e-8).Done()
-	exec, err := gmodel.NewExec(be, store, func(s *gmodel.Scope, ids, mask, targets, weights, lr *graph.Node) *graph.Node {
+	t.exec, err = gmodel.NewExec(be, store, func(s *gmodel.Scope, ids, mask, targets, weights, lr *graph.Node) *graph.Node {
 		g := ids.Graph()
 		w := func(name string) *graph.Node {
-			v, ok := vars[name]
+			v, ok := t.vars[name]
 			if !ok {
 				panic(fmt.Sprintf("tinyif: forward asked for unknown weight %q", name))
 			}
 			return v.NodeValue(g)
 		}
-		logits := model.ForwardGraph(cfg, w, ids, nil, mask, nil)
-		loss := maskedCrossEntropy(logits, targets, weights)
+		loss := maskedCrossEntropy(model.ForwardGraph(cfg, w, ids, nil, mask, nil), targets, weights)
 		optimizer.LearningRateVar(s, dtypes.Float32, opts.LearningRate).SetNodeValue(lr)
 		opt.UpdateGraph(s, g, loss)
 		stepVar.SetNodeValue(graph.AddScalar(stepVar.NodeValue(g), 1))
@@ -379,10 +409,17 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("tinyif: build training step: %w", err)
 	}
-	exec.SetMaxCache(8)
+	t.exec.SetMaxCache(8)
+	return t, nil
+}
 
-	lossPath := filepath.Join(opts.OutDir, "loss.csv")
-	curve, err := readLossCSV(lossPath, doneSteps)
+// run does the optimizer steps from where the checkpoints left off up to
+// opts.Steps (or opts.StopAfter more), checkpointing and writing loss.csv
+// every opts.SaveEvery steps.
+func (t *trainer) run(tok *BPE, start time.Time) (*TrainResult, error) {
+	o := t.opts
+	lossPath := filepath.Join(o.OutDir, "loss.csv")
+	curve, err := readLossCSV(lossPath, t.done)
 	if err != nil {
 		return nil, err
 	}
@@ -390,28 +427,26 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 	if len(curve) > 0 {
 		offset = curve[len(curve)-1].Elapsed
 	}
-	if doneSteps > 0 {
-		fmt.Fprintf(opts.Progress, "tinyif: resuming at step %d from %s\n", doneSteps, opts.CheckpointDir)
+	if t.done > 0 {
+		fmt.Fprintf(o.Progress, "tinyif: resuming at step %d from %s\n", t.done, o.CheckpointDir)
 	}
-	fmt.Fprintf(opts.Progress, "tinyif: %d parameters, %d steps of %d sequences, backend %s\n",
-		params, opts.Steps, opts.BatchSize, backend.Describe(trainBackend(opts.Backend), be))
-	res = &TrainResult{Steps: opts.Steps, Params: params, Backend: backend.Resolve(trainBackend(opts.Backend)), Command: opts.Command,
-		ResumedAt: doneSteps, Options: TrainOpts{opts.Steps, opts.BatchSize, opts.LearningRate, opts.WarmupSteps,
-			opts.WeightDecay, opts.Seed, opts.Arch, opts.Merges, opts.MaxLen}}
-	bar := newProgressBar(opts.Progress, opts.Steps, doneSteps)
-	last := opts.Steps
-	if opts.StopAfter > 0 {
-		last = min(last, doneSteps+opts.StopAfter)
+	fmt.Fprintf(o.Progress, "tinyif: %d parameters, %d steps of %d sequences, backend %s\n", t.params, o.Steps, o.BatchSize, t.backend)
+	res := &TrainResult{Steps: o.Steps, Params: t.params, Backend: backend.Resolve(trainBackend(o.Backend)), Command: o.Command,
+		ResumedAt: t.done, Done: t.done, Options: RecordedOptions{o.Steps, o.BatchSize, o.LearningRate, o.WarmupSteps,
+			o.WeightDecay, o.Seed, o.Arch, o.Merges, o.MaxLen}}
+	bar := newProgressBar(o.Progress, o.Steps, t.done)
+	last := o.Steps
+	if o.StopAfter > 0 {
+		last = min(last, t.done+o.StopAfter)
 	}
-	res.Done = doneSteps
-	for step := doneSteps; step < last; step++ {
-		b, err := MakeBatch(tok, opts.Seed, step, opts.BatchSize, opts.MaxLen)
+	for step := t.done; step < last; step++ {
+		b, err := MakeBatch(tok, o.Seed, step, o.BatchSize, o.MaxLen)
 		if err != nil {
 			return nil, err
 		}
 		res.Tokens = max(res.Tokens, len(b.IDs)*len(b.IDs[0]))
-		lr := LearningRateAt(step, opts.Steps, opts.WarmupSteps, opts.LearningRate)
-		out, err := exec.Exec(b.IDs, b.Mask, b.Targets, b.Weights, float32(lr))
+		lr := LearningRateAt(step, o.Steps, o.WarmupSteps, o.LearningRate)
+		out, err := t.exec.Exec(b.IDs, b.Mask, b.Targets, b.Weights, float32(lr))
 		if err != nil {
 			return nil, fmt.Errorf("tinyif: step %d: %w", step, err)
 		}
@@ -422,8 +457,8 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 		curve = append(curve, lossPoint{step + 1, loss, lr, offset + time.Since(start).Seconds()})
 		bar.update(step+1, loss)
 		res.Done = step + 1
-		if (step+1)%opts.SaveEvery == 0 || step+1 == last {
-			if err := ckpt.Save(); err != nil {
+		if (step+1)%o.SaveEvery == 0 || step+1 == last {
+			if err := t.ckpt.Save(); err != nil {
 				return nil, fmt.Errorf("tinyif: save checkpoint: %w", err)
 			}
 			if err := writeLossCSV(lossPath, curve); err != nil {
@@ -433,48 +468,52 @@ func Train(opts TrainOptions) (res *TrainResult, err error) {
 	}
 	bar.done()
 	res.Seconds = time.Since(start).Seconds()
-	if res.Done < opts.Steps {
-		fmt.Fprintf(opts.Progress, "tinyif: stopped after step %d of %d; run again to resume\n", res.Done, opts.Steps)
-		return res, nil
+	if res.Done < o.Steps {
+		fmt.Fprintf(o.Progress, "tinyif: stopped after step %d of %d; run again to resume\n", res.Done, o.Steps)
 	}
+	res.FinalLoss, res.TotalSecs = finalLoss(curve)
+	return res, nil
+}
 
+// finalLoss returns the mean loss of the last 20 steps of curve and the
+// training seconds of all invocations.
+func finalLoss(curve []lossPoint) (loss, seconds float64) {
+	if len(curve) == 0 {
+		return 0, 0
+	}
+	n := min(20, len(curve))
+	for _, p := range curve[len(curve)-n:] {
+		loss += p.Loss
+	}
+	return loss / float64(n), curve[len(curve)-1].Elapsed
+}
+
+// finish writes the trained weights (model.safetensors), the configs and
+// training.json into opts.OutDir.
+func (t *trainer) finish(f *trainFiles, res *TrainResult, start time.Time) error {
 	weights := map[string][]float32{}
-	for n, v := range vars {
-		t, err := v.Value()
+	for n, v := range t.vars {
+		val, err := v.Value()
 		if err != nil {
-			return nil, fmt.Errorf("tinyif: read weight %s: %w", n, err)
+			return fmt.Errorf("tinyif: read weight %s: %w", n, err)
 		}
-		weights[n] = tensors.MustCopyFlatData[float32](t)
+		weights[n] = tensors.MustCopyFlatData[float32](val)
 	}
 	res.Seconds = time.Since(start).Seconds()
-	if len(curve) > 0 {
-		res.TotalSecs = curve[len(curve)-1].Elapsed
-	}
-	n := 0
-	for i := len(curve) - 1; i >= 0 && n < 20; i-- {
-		res.FinalLoss += curve[i].Loss
-		n++
-	}
-	if n > 0 {
-		res.FinalLoss /= float64(n)
-	}
 	res.FinishedAt = time.Now().UTC().Format(time.RFC3339)
-	meta := map[string]string{"format": "pt", "tinyif_steps": strconv.Itoa(opts.Steps),
+	meta := map[string]string{"format": "pt", "tinyif_steps": strconv.Itoa(t.opts.Steps),
 		"tinyif_final_loss": strconv.FormatFloat(res.FinalLoss, 'f', 4, 64)}
-	if err := writeModelDir(opts.OutDir, cfgJSON, genJSON, cfg, weights, meta); err != nil {
-		return nil, err
-	}
-	if err := writeLossCSV(lossPath, curve); err != nil {
-		return nil, err
+	if err := writeModelDir(t.opts.OutDir, f.cfgJSON, f.genJSON, f.cfg, weights, meta); err != nil {
+		return err
 	}
 	info, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("tinyif: encode training.json: %w", err)
+		return fmt.Errorf("tinyif: encode training.json: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(opts.OutDir, "training.json"), append(info, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("tinyif: write training.json: %w", err)
+	if err := os.WriteFile(filepath.Join(t.opts.OutDir, "training.json"), append(info, '\n'), 0o644); err != nil {
+		return fmt.Errorf("tinyif: write training.json: %w", err)
 	}
-	return res, nil
+	return nil
 }
 
 type lossPoint struct {

@@ -1,8 +1,10 @@
 package tinyif
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -141,4 +143,62 @@ func VerifyExport(dir, backendName string) (rel float64, err error) {
 		}
 	}
 	return math.Sqrt(num / den), nil
+}
+
+// TrainerLogits is one sequence and the logits the trainer computed for it
+// (scripts/train_tinyif_torch.py writes a list of them).
+type TrainerLogits struct {
+	IDs    []int       `json:"ids"`
+	Logits [][]float32 `json:"logits"` // [len(IDs)][vocab]
+}
+
+// VerifyTrainerLogits loads the model folder dir through steerlib/model.Load
+// and compares its logits on the sequences of the trainer's logits file
+// with the trainer's: it returns the largest absolute difference and the
+// relative error ‖runtime−trainer‖/‖trainer‖ over all positions.
+func VerifyTrainerLogits(dir, logitsPath, backendName string) (maxAbs, rel float64, err error) {
+	data, err := os.ReadFile(logitsPath)
+	if err != nil {
+		return 0, 0, fmt.Errorf("tinyif: verify: %w", err)
+	}
+	var refs []TrainerLogits
+	if err := json.Unmarshal(data, &refs); err != nil {
+		return 0, 0, fmt.Errorf("tinyif: verify: %s: %w", logitsPath, err)
+	}
+	m, err := model.Load(dir, model.WithBackend(backendName), model.WithOffline())
+	if err != nil {
+		return 0, 0, fmt.Errorf("tinyif: verify: %w", err)
+	}
+	defer m.Close()
+	V := m.Config.VocabSize
+	var num, den float64
+	for k, ref := range refs {
+		T := len(ref.IDs)
+		ids, mask, pos := make([]int32, T), make([]int32, T), make([]int32, T)
+		for j, id := range ref.IDs {
+			ids[j], mask[j], pos[j] = int32(id), 1, int32(j)
+		}
+		res, err := m.Forward(model.Batch{B: 1, T: T, IDs: ids, Mask: mask, Positions: pos}, model.ForwardOptions{Logits: model.LogitsAll})
+		if err != nil {
+			return 0, 0, fmt.Errorf("tinyif: verify: forward: %w", err)
+		}
+		if len(res.Logits) != T*V || len(ref.Logits) != T {
+			return 0, 0, fmt.Errorf("tinyif: verify: sequence %d: %d runtime logits, %d trainer rows, want %d×%d", k, len(res.Logits), len(ref.Logits), T, V)
+		}
+		for j, row := range ref.Logits {
+			if len(row) != V {
+				return 0, 0, fmt.Errorf("tinyif: verify: sequence %d position %d: %d trainer logits, want %d", k, j, len(row), V)
+			}
+			for v, want := range row {
+				d := float64(res.Logits[j*V+v] - want)
+				maxAbs = max(maxAbs, math.Abs(d))
+				num += d * d
+				den += float64(want) * float64(want)
+			}
+		}
+	}
+	if den == 0 {
+		return 0, 0, fmt.Errorf("tinyif: verify: %s holds no logits", logitsPath)
+	}
+	return maxAbs, math.Sqrt(num / den), nil
 }

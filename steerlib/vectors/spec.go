@@ -41,7 +41,7 @@ type Spec struct {
 	Value    float64
 	HasValue bool
 	// Positions restricts where the operator applies.
-	Positions model.Positions
+	Positions model.SteerScope
 }
 
 // String renders the spec in the syntax ParseSpec reads.
@@ -69,7 +69,7 @@ func ParseSpec(spec string) (Spec, error) {
 	sp := Spec{Layer: NoLayer, Positions: model.SteerAll}
 	rest := spec
 	// Optional trailing positions.
-	for _, p := range []model.Positions{model.SteerAll, model.SteerPrompt, model.SteerGenerated} {
+	for _, p := range []model.SteerScope{model.SteerAll, model.SteerPrompt, model.SteerGenerated} {
 		if r, ok := strings.CutSuffix(rest, ":"+p.String()); ok {
 			sp.Positions, rest = p, r
 			break
@@ -136,7 +136,7 @@ func (s *Set) Op(sp Spec) (model.SteerOp, error) {
 	if !ok {
 		return model.SteerOp{}, fmt.Errorf("layer %d is not in the vector file (layers %s)", l, layerRange(s))
 	}
-	op := model.SteerOp{Layer: l, Kind: sp.Kind, U: ly.U, Positions: sp.Positions}
+	op := model.SteerOp{Layer: l, Kind: sp.Kind, U: ly.U, Scope: sp.Positions}
 	c := sp.Value
 	switch {
 	case sp.Kind == model.OpAdd && !sp.HasValue:
@@ -170,7 +170,7 @@ func layerRange(s *Set) string {
 // returns the operators in the order of specs. It checks the files
 // (dimensions, NaN/Inf, unit directions) and that each layer is held; when
 // hidden and numLayers are positive it also checks the operators against
-// the model with CheckOps. ParseSpec is the syntax alone.
+// the model with model.CheckSteer. ParseSpec is the syntax alone.
 func LoadSpecs(specs []string, hidden, numLayers int) ([]model.SteerOp, error) {
 	cache := map[string]*Set{}
 	ops := make([]model.SteerOp, 0, len(specs))
@@ -196,32 +196,11 @@ func LoadSpecs(specs []string, hidden, numLayers int) ([]model.SteerOp, error) {
 		ops = append(ops, op)
 	}
 	if hidden > 0 || numLayers > 0 {
-		if err := CheckOps(ops, hidden, numLayers); err != nil {
+		if err := model.CheckSteer(ops, hidden, numLayers); err != nil {
 			return nil, err
 		}
 	}
 	return ops, nil
-}
-
-// CheckOps checks operators against a model of the given hidden size and
-// layer count (a non-positive value skips that check): layer in range,
-// direction length, finite values.
-func CheckOps(ops []model.SteerOp, hidden, numLayers int) error {
-	for i, op := range ops {
-		if op.Layer < 0 || (numLayers > 0 && op.Layer >= numLayers) {
-			return fmt.Errorf("steer op %d (%s at layer %d): layer out of range: the model has %d layers (0..%d)", i, op.Kind, op.Layer, numLayers, numLayers-1)
-		}
-		if hidden > 0 && len(op.U) != hidden {
-			return fmt.Errorf("steer op %d (%s at layer %d): dimension mismatch: direction has %d values, the model's hidden size is %d", i, op.Kind, op.Layer, len(op.U), hidden)
-		}
-		if err := CheckFinite(op.U); err != nil {
-			return fmt.Errorf("steer op %d (%s at layer %d): %w", i, op.Kind, op.Layer, err)
-		}
-		if math.IsNaN(float64(op.C)) || math.IsInf(float64(op.C), 0) {
-			return fmt.Errorf("steer op %d (%s at layer %d): coefficient is %v", i, op.Kind, op.Layer, op.C)
-		}
-	}
-	return nil
 }
 
 // Add returns the operator x ← x + c·u at layer l.

@@ -78,8 +78,8 @@ func TestLoadSpecs(t *testing.T) {
 	want := []model.SteerOp{
 		{Layer: 1, Kind: model.OpAdd, U: s.Layers[1].U, C: 4},
 		{Layer: 3, Kind: model.OpClamp, U: s.Layers[3].U, C: float32(s.Layers[3].ZBar)},
-		{Layer: 2, Kind: model.OpAblate, U: s.Layers[2].U, Positions: model.SteerPrompt},
-		{Layer: 1, Kind: model.OpClamp, U: other.Layers[0].U, C: -2, Positions: model.SteerGenerated},
+		{Layer: 2, Kind: model.OpAblate, U: s.Layers[2].U, Scope: model.SteerPrompt},
+		{Layer: 1, Kind: model.OpClamp, U: other.Layers[0].U, C: -2, Scope: model.SteerGenerated},
 		{Layer: 1, Kind: model.OpClamp, U: s.Layers[1].U, C: 3},
 	}
 	if len(ops) != len(want) {
@@ -87,7 +87,7 @@ func TestLoadSpecs(t *testing.T) {
 	}
 	for i := range want {
 		g, w := ops[i], want[i]
-		if g.Layer != w.Layer || g.Kind != w.Kind || g.C != w.C || g.Positions != w.Positions || !equalF32(g.U, w.U) {
+		if g.Layer != w.Layer || g.Kind != w.Kind || g.C != w.C || g.Scope != w.Scope || !equalF32(g.U, w.U) {
 			t.Errorf("op %d = %+v, want %+v", i, g, w)
 		}
 	}
@@ -135,8 +135,8 @@ func TestLoadSpecs(t *testing.T) {
 	if _, err := LoadSpecs([]string{nanPath + "@1:add=1"}, 0, 0); err == nil {
 		t.Error("LoadSpecs of a NaN file: no error")
 	}
-	if err := CheckOps([]model.SteerOp{{Layer: 0, U: make([]float32, 4), C: float32(math.Inf(1))}}, 4, 2); err == nil || !strings.Contains(err.Error(), "coefficient") {
-		t.Errorf("CheckOps infinite C: %v", err)
+	if err := model.CheckSteer([]model.SteerOp{{Layer: 0, U: make([]float32, 4), C: float32(math.Inf(1))}}, 4, 2); err == nil || !strings.Contains(err.Error(), "coefficient") {
+		t.Errorf("CheckSteer infinite C: %v", err)
 	}
 }
 

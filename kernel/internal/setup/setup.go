@@ -29,8 +29,10 @@ import (
 // the go.mod that declares it.
 const ModulePath = "github.com/gosteer/gosteer"
 
-// AptPackages are the Debian packages that provide Jupyter and nbconvert.
-var AptPackages = []string{"jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "python3-ipykernel"}
+// AptPackages are the Debian packages that provide Jupyter and nbconvert, and
+// Chromium, which the browser test (kernel/browser_test.go) drives headless
+// through the notebook UI.
+var AptPackages = []string{"jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "python3-ipykernel", "chromium"}
 
 // Tools are the binaries built from kernel/tools/go.mod by `go install tool`.
 var Tools = []string{"gonb", "gopls", "goimports"}
@@ -232,7 +234,7 @@ func EnsureAptPackages(ctx context.Context, pkgs []string, log io.Writer) error 
 		return nil
 	}
 	if _, err := exec.LookPath("apt-get"); err != nil {
-		return fmt.Errorf("apt: missing %s and no apt-get on this machine: install Jupyter (notebook, nbconvert, nbclient, ipykernel) another way and rerun with -skip-apt", strings.Join(missing, ", "))
+		return fmt.Errorf("apt: missing %s and no apt-get on this machine: install Jupyter (notebook, nbconvert, nbclient, ipykernel) and Chromium another way and rerun with -skip-apt", strings.Join(missing, ", "))
 	}
 	var prefix []string
 	if os.Geteuid() != 0 {

@@ -212,7 +212,7 @@ func TestRuntimeCLIErrors(t *testing.T) {
 		}
 		return d
 	}
-	unknownArch := editedModel("unknown", func(c map[string]any) { c["architectures"] = []string{"GPT2LMHeadModel"} })
+	unknownArch := editedModel("unknown", func(c map[string]any) { c["architectures"] = []string{"BertForMaskedLM"} })
 	badShape := editedModel("badshape", func(c map[string]any) { c["hidden_size"] = 32.0 })
 	for _, tc := range []struct {
 		name string
@@ -221,7 +221,7 @@ func TestRuntimeCLIErrors(t *testing.T) {
 	}{
 		{"truncated input", []string{"activations", "--model", model, "--input", truncated, "--out", filepath.Join(dir, "o")}, "safetensors"},
 		{"oversized header", []string{"activations", "--model", model, "--input", oversized, "--out", filepath.Join(dir, "o")}, "header"},
-		{"unknown architecture", []string{"activations", "--model", unknownArch, "--input", good, "--out", filepath.Join(dir, "o")}, `unsupported architecture "GPT2LMHeadModel"`},
+		{"unknown architecture", []string{"activations", "--model", unknownArch, "--input", good, "--out", filepath.Join(dir, "o")}, `unsupported architecture "BertForMaskedLM"`},
 		{"weight shape mismatch", []string{"generate", "--model", badShape, "--input", good, "--max-new-tokens", "2"}, "config implies"},
 		{"missing input", []string{"activations", "--model", model, "--input", filepath.Join(dir, "nope.safetensors"), "--out", filepath.Join(dir, "o")}, "no such file"},
 		{"empty batch", []string{"activations", "--model", model, "--input", empty, "--out", filepath.Join(dir, "o")}, "empty"},

@@ -21,17 +21,10 @@ import (
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
-// asMainEnv makes the test binary run as the steer command (TestMain), so
-// that TestKill can send real signals to a real steer process.
-const asMainEnv = "STEER_TEST_AS_MAIN"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(asMainEnv) == "1" {
-		watchSignals(os.Stderr)
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
+// asMainEnv makes the test binary run as the steer command (TestMain in
+// eval_test.go), so that TestKill can send real signals to a real steer
+// process.
+const asMainEnv = "STEER_TEST_MAIN"
 
 // steerProcess starts the test binary as `steer args...`.
 func steerProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {

@@ -1,0 +1,257 @@
+package tinyif
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// The CPU training path: Go makes the tokenizer, both models' config.json and
+// the tokenized corpora (PrepareTorchData); scripts/train_tinyif_torch.py
+// trains the weights with PyTorch and writes model.safetensors in the
+// Hugging Face layout; VerifyTrainerLogits checks the result against the
+// trainer's own logits. scripts/train_tinyif_cpu.sh runs the three steps.
+//
+// The two models share the tokenizer and the architecture:
+//
+//   - base is pre-trained on plain text: "Q: {request}\nA: {answer}" (requests
+//     without an instruction, plain answers) and prose, i.e. answers on their
+//     own, rendered in one of the instructions' formats at random (lowercase,
+//     capitals, JSON, quoted, titled, bullets, …) but never because a request
+//     asked for it. The loss counts every token.
+//   - instruct starts from base and is fine-tuned on the chat-template corpus
+//     of Corpus (1/4 plain, 3/4 with one of the ten instructions); the loss
+//     counts the answer tokens only.
+
+// PrepareOptions configures PrepareTorchData. Zero values mean the defaults
+// of DefaultPrepareOptions.
+type PrepareOptions struct {
+	Dir          string // output folder
+	Seed         uint64 // seeds tokenizer corpus and both corpora
+	Merges       int    // BPE merges
+	Arch         Arch   // architecture of both models
+	BaseSeqs     int    // sequences of the base corpus
+	InstructSeqs int    // sequences of the instruct corpus
+	MaxLen       int    // longest sequence in tokens (longer ones are redrawn)
+	Progress     io.Writer
+}
+
+// DefaultPrepareOptions returns the settings the embedded pair was made with.
+func DefaultPrepareOptions() PrepareOptions {
+	return PrepareOptions{Seed: 1, Merges: 1500, Arch: DefaultArch, BaseSeqs: 4800, InstructSeqs: 19200, MaxLen: 128}
+}
+
+func (o *PrepareOptions) fill() {
+	d := DefaultPrepareOptions()
+	orDefault(&o.Seed, d.Seed)
+	orDefault(&o.Merges, d.Merges)
+	orDefault(&o.Arch, d.Arch)
+	orDefault(&o.BaseSeqs, d.BaseSeqs)
+	orDefault(&o.InstructSeqs, d.InstructSeqs)
+	orDefault(&o.MaxLen, d.MaxLen)
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+}
+
+// TokenSeq is one tokenized training sequence: the loss counts the targets
+// of positions ≥ Start (the answer), or every target when Start is 0.
+type TokenSeq struct {
+	IDs   []int `json:"ids"`
+	Start int   `json:"start"`
+}
+
+// PrepareTorchData writes, into opts.Dir, the folders base/ and instruct/
+// (tokenizer.json, tokenizer_config.json, config.json,
+// generation_config.json; the base's tokenizer_config has no chat template)
+// and the token files base.jsonl, instruct.jsonl and verify.jsonl (the
+// sequences whose logits the trainer records for VerifyTrainerLogits).
+func PrepareTorchData(opts PrepareOptions) error {
+	opts.fill()
+	if err := opts.Arch.Validate(); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.Progress, "tinyif prepare: tokenizer (%d merges)\n", opts.Merges)
+	tok, err := BuildTokenizer(opts.Seed, opts.Merges)
+	if err != nil {
+		return err
+	}
+	for _, stage := range []string{"base", "instruct"} {
+		if err := writeStageDir(filepath.Join(opts.Dir, stage), tok, opts.Arch, stage == "base"); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(opts.Progress, "tinyif prepare: %d base and %d instruct sequences\n", opts.BaseSeqs, opts.InstructSeqs)
+	base, err := BaseCorpus(tok, opts.Seed+2_000, opts.BaseSeqs, opts.MaxLen)
+	if err != nil {
+		return err
+	}
+	instruct, err := InstructCorpus(tok, opts.Seed+3_000, opts.InstructSeqs, opts.MaxLen)
+	if err != nil {
+		return err
+	}
+	rows, err := verifyRows(tok)
+	if err != nil {
+		return err
+	}
+	verify := make([]TokenSeq, len(rows))
+	for i, r := range rows {
+		verify[i] = TokenSeq{IDs: r}
+	}
+	for name, seqs := range map[string][]TokenSeq{"base.jsonl": base, "instruct.jsonl": instruct, "verify.jsonl": verify} {
+		if err := writeJSONLines(filepath.Join(opts.Dir, name), seqs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeStageDir writes the tokenizer and config files of one model folder.
+func writeStageDir(dir string, tok *BPE, arch Arch, base bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("tinyif prepare: %w", err)
+	}
+	if err := tok.WriteFiles(dir, arch.MaxPositions); err != nil {
+		return err
+	}
+	cfgJSON, err := arch.ConfigJSON(tok)
+	if err != nil {
+		return err
+	}
+	genJSON, err := GenerationConfigJSON(tok)
+	if err != nil {
+		return err
+	}
+	if base {
+		if err := dropChatTemplate(filepath.Join(dir, "tokenizer_config.json")); err != nil {
+			return err
+		}
+		if genJSON, err = json.MarshalIndent(map[string]any{
+			"eos_token_id": []int{tok.ID(TokEndOfText), tok.ID(TokImEnd)},
+			"pad_token_id": tok.ID(TokEndOfText),
+			"do_sample":    false,
+		}, "", "  "); err != nil {
+			return fmt.Errorf("tinyif prepare: %w", err)
+		}
+	}
+	for name, data := range map[string][]byte{"config.json": cfgJSON, "generation_config.json": genJSON} {
+		if err := os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644); err != nil {
+			return fmt.Errorf("tinyif prepare: %w", err)
+		}
+	}
+	return nil
+}
+
+// dropChatTemplate removes chat_template from a tokenizer_config.json: the
+// base model is used with the plain "Q: …\nA:" format.
+func dropChatTemplate(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("tinyif prepare: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("tinyif prepare: %s: %w", path, err)
+	}
+	delete(m, "chat_template")
+	out, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("tinyif prepare: %w", err)
+	}
+	if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
+		return fmt.Errorf("tinyif prepare: %w", err)
+	}
+	return nil
+}
+
+// BaseText returns one plain-text document of the base corpus drawn by g:
+// half are "Q: {request}\nA: {plain answer}", half are prose (an answer on
+// its own, in a format drawn at random, uninstructed). Both end in
+// <|endoftext|>.
+func BaseText(g *Generator, topics []string) (string, error) {
+	ex, err := g.TrainingExample(topics)
+	if err != nil {
+		return "", err
+	}
+	if g.r.IntN(2) == 0 {
+		return "Q: " + ex.Request + "\nA: " + ex.Plain + TokEndOfText, nil
+	}
+	return ex.Answer + TokEndOfText, nil
+}
+
+// BaseCorpus returns n tokenized base documents (see BaseText) of at most
+// maxLen+1 tokens, deterministic in seed.
+func BaseCorpus(tok *BPE, seed uint64, n, maxLen int) ([]TokenSeq, error) {
+	g := NewGenerator(seed)
+	topics := Topics(SplitTrain)
+	out := make([]TokenSeq, 0, n)
+	for len(out) < n {
+		text, err := BaseText(g, topics)
+		if err != nil {
+			return nil, err
+		}
+		ids, err := tok.Encode(text)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids)-1 <= maxLen {
+			out = append(out, TokenSeq{IDs: ids})
+		}
+	}
+	return out, nil
+}
+
+// InstructCorpus returns n tokenized chat examples (EncodeExample) of at
+// most maxLen+1 tokens, deterministic in seed; Start is the first answer
+// token.
+func InstructCorpus(tok *BPE, seed uint64, n, maxLen int) ([]TokenSeq, error) {
+	g := NewGenerator(seed)
+	topics := Topics(SplitTrain)
+	out := make([]TokenSeq, 0, n)
+	for len(out) < n {
+		ex, err := g.TrainingExample(topics)
+		if err != nil {
+			return nil, err
+		}
+		ids, p, err := EncodeExample(tok, ex)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids)-1 <= maxLen {
+			out = append(out, TokenSeq{IDs: ids, Start: p})
+		}
+	}
+	return out, nil
+}
+
+// writeJSONLines writes one JSON value per line, under a temporary name
+// renamed at the end.
+func writeJSONLines[T any](path string, xs []T) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("tinyif: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, x := range xs {
+		if err := enc.Encode(x); err != nil {
+			f.Close()
+			return fmt.Errorf("tinyif: write %s: %w", path, err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("tinyif: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("tinyif: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("tinyif: %w", err)
+	}
+	return nil
+}
