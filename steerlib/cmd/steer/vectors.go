@@ -155,7 +155,8 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	before := acc.N
 	start := time.Now()
 	err = vectors.Extract(ctx, acc, src, enc.Encode, vectors.ModelCapture(m), vectors.ExtractOptions{
-		BatchSize: *f.batch, InstructionID: *f.instruction, Progress: prog, Total: total,
+		// --batch is capped by the pairs there are (a huge --batch must not size a huge buffer).
+		BatchSize: min(*f.batch, max(total, 1)), InstructionID: *f.instruction, Progress: prog, Total: total,
 		StatePath: statePath, CheckpointEvery: *f.every, Resume: *f.resume,
 	})
 	if err != nil {
