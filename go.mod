@@ -7,7 +7,6 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/dlclark/regexp2 v1.11.5
 	github.com/gomlx/compute v0.0.0-20260716164435-04857206aff7
-	github.com/gomlx/go-huggingface v0.4.0
 	github.com/gomlx/gomlx v0.28.0
 	github.com/gpustack/gguf-parser-go v0.28.1
 	github.com/janpfeifer/gonb v0.11.3

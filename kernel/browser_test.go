@@ -207,10 +207,12 @@ func checkBrowserResult(t *testing.T, res nbbrowser.Result) {
 	}
 }
 
-// TestBrowserSeesFailures runs the failing notebooks of testdata/ through the
-// browser and requires the failure to be found: a compile error (an error
-// output on the page) and a panic (GoNB's "exit status 2" on stderr).
-func TestBrowserSeesFailures(t *testing.T) {
+// TestBrowserTestdata runs the notebooks of testdata/ through the browser:
+// the failing ones must be found failing — a compile error (an error output
+// on the page) and a panic (GoNB's "exit status 2" on stderr) — and
+// charts.ipynb, every chart kind of package plots and the token view, must
+// pass with all its images drawn (its screenshot: out/browser/charts.png).
+func TestBrowserTestdata(t *testing.T) {
 	chromium := requireBrowser(t)
 	base, token := startNotebookServer(t, "testdata")
 	b, err := nbbrowser.Start(context.Background(), chromium, 1280, 1000)
@@ -220,28 +222,63 @@ func TestBrowserSeesFailures(t *testing.T) {
 	defer b.Close()
 	tests := []struct {
 		notebook  string
-		want      string // in a Problem
+		problem   string // in a Problem; "" for none
 		pageError bool   // an error output is drawn on the page
+		images    int    // SVG/PNG outputs drawn, at least
 	}{
-		{"panic.ipynb", "exit status 2", false},
-		{"compile_error.ipynb", `cannot use "not an int"`, true},
+		{"panic.ipynb", "exit status 2", false, 0},
+		{"compile_error.ipynb", `cannot use "not an int"`, true, 0},
+		{"charts.ipynb", "", false, 5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.notebook, func(t *testing.T) {
-			res, err := b.Run(tc.notebook, base, token, 5*time.Minute, nil)
+			res, err := b.Run(tc.notebook, base, token, 10*time.Minute, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tc.problem == "" {
+				checkBrowserResult(t, res)
+				checkCharts(t, res, tc.images)
+				return
+			}
 			var found bool
 			for _, p := range res.Notebook.Problems() {
-				found = found || strings.Contains(p.String()+"\n"+p.Context, tc.want)
+				found = found || strings.Contains(p.String()+"\n"+p.Context, tc.problem)
 			}
 			if !found {
-				t.Errorf("problems %v lack %q", res.Notebook.Problems(), tc.want)
+				t.Errorf("problems %v lack %q", res.Notebook.Problems(), tc.problem)
 			}
 			if got := len(res.ErrorOutputs) > 0; got != tc.pageError {
 				t.Errorf("error outputs on the page: %q, want some: %v", res.ErrorOutputs, tc.pageError)
 			}
 		})
 	}
+}
+
+// checkCharts requires at least want images drawn and the token view among
+// the outputs, and saves the screenshot as out/browser/charts.png.
+func checkCharts(t *testing.T, res nbbrowser.Result, want int) {
+	t.Helper()
+	if len(res.Images) < want {
+		t.Errorf("%d images drawn, want at least %d", len(res.Images), want)
+	}
+	tokens := false
+	for _, h := range res.Notebook.OutputsOf("text/html") {
+		tokens = tokens || strings.Contains(h, `class="gosteer-tokens"`)
+	}
+	if !tokens {
+		t.Error("no token view among the outputs")
+	}
+	root, err := setup.RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(root, browserArtifacts, "charts.png")
+	if err := os.MkdirAll(filepath.Dir(shot), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shot, res.Screenshot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", shot)
 }

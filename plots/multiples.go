@@ -71,6 +71,11 @@ func (u unlabelled) Ticks(min, max float64) []plot.Tick {
 	return ts
 }
 
+// Rows is the number of rows of panels.
+func (m *Multiples) Rows() int {
+	return (len(m.Panels) + m.Cols - 1) / m.Cols
+}
+
 // Draw implements Chart: a white background, the title, then the panels
 // aligned so that their data areas have equal sizes.
 func (m *Multiples) Draw(c draw.Canvas) {
@@ -81,7 +86,7 @@ func (m *Multiples) Draw(c draw.Canvas) {
 		c.FillText(st, vg.Point{X: c.Center().X, Y: c.Max.Y - vg.Points(4)}, m.Title)
 		c.Max.Y -= st.Height(m.Title) + vg.Points(10)
 	}
-	rows := (len(m.Panels) + m.Cols - 1) / m.Cols
+	rows := m.Rows()
 	grid := make([][]*plot.Plot, rows)
 	for r := range grid {
 		grid[r] = make([]*plot.Plot, m.Cols)

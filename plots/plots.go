@@ -68,8 +68,10 @@ func chartTitle(c Chart) (title string, isNil bool) {
 	return fmt.Sprintf("%T", c), false
 }
 
-// Render draws c as an image of the given size (zero: the default size) and
-// format. PNG is rendered at PNGDPI dots per inch.
+// Render draws c as an image of the given size and format. A zero width is
+// DefaultWidth; a zero height is DefaultHeight, or for Multiples 5.5 cm per
+// row of panels plus 1.5 cm for the title. PNG is rendered at PNGDPI dots per
+// inch.
 func Render(c Chart, f Format, w, h vg.Length) (data []byte, err error) {
 	title, isNil := chartTitle(c)
 	if isNil {
@@ -80,6 +82,9 @@ func Render(c Chart, f Format, w, h vg.Length) (data []byte, err error) {
 	}
 	if h <= 0 {
 		h = DefaultHeight
+		if m, ok := c.(*Multiples); ok {
+			h = vg.Length(m.Rows())*5.5*vg.Centimeter + 1.5*vg.Centimeter
+		}
 	}
 	var cv vg.CanvasWriterTo
 	switch f {

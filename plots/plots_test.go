@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -488,5 +489,28 @@ func TestHeatmapClamps(t *testing.T) {
 	}
 	if _, err := CosineHeatmap("t", []string{"a"}, [][]float64{{1.0000001}}); err != nil {
 		t.Errorf("cosine 1.0000001: %v", err)
+	}
+}
+
+// TestMultiplesHeight checks the default height of small multiples: 5.5 cm
+// per row plus 1.5 cm, at PNGDPI.
+func TestMultiplesHeight(t *testing.T) {
+	g := []Group{{"a", []float64{1}}}
+	for _, tc := range []struct{ panels, cols, wantH int }{{3, 3, 397}, {6, 3, 709}, {7, 2, 1332}} {
+		m, err := ProjectionMultiples("m", tc.cols, slices.Repeat([]Panel{{"p", g}}, tc.panels))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := Render(m, PNG, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Width != 907 || cfg.Height != tc.wantH {
+			t.Errorf("%d panels in %d columns: %dx%d, want 907x%d", tc.panels, tc.cols, cfg.Width, cfg.Height, tc.wantH)
+		}
 	}
 }

@@ -8,7 +8,9 @@
 package gonbplot
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 	"math"
 	"strings"
 
@@ -47,18 +49,17 @@ func svgElement(data []byte) string {
 // the notebook at that size in CSS pixels (width and height metadata), the
 // same size as the SVG of the chart, sharp on high-density screens.
 func PNG(p plots.Chart, w, h vg.Length) error {
-	if w <= 0 {
-		w = plots.DefaultWidth
-	}
-	if h <= 0 {
-		h = plots.DefaultHeight
-	}
 	data, err := plots.Render(p, plots.PNG, w, h)
 	if err != nil {
 		return fmt.Errorf("display: %w", err)
 	}
 	if gonbui.IsNotebook {
-		gonbui.SendData(pngDisplay(data, w, h))
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			return fmt.Errorf("display: %w", err)
+		}
+		px := func(n int) vg.Length { return vg.Length(n) * vg.Inch / plots.PNGDPI }
+		gonbui.SendData(pngDisplay(data, px(cfg.Width), px(cfg.Height)))
 	}
 	return nil
 }

@@ -33,7 +33,6 @@ import (
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
 	"github.com/nikolalohinski/gonja/v2/exec"
-	"github.com/nikolalohinski/gonja/v2/loaders"
 )
 
 // Message is one turn of a conversation.
@@ -66,6 +65,8 @@ type Template struct {
 	// BOS, EOS, PAD and UNK are the special-token strings passed to the
 	// template as bos_token, eos_token, pad_token and unk_token ("" if unset).
 	BOS, EOS, PAD, UNK string
+	// Limits bound each Render (zero fields: DefaultLimits).
+	Limits Limits
 
 	tpl *exec.Template
 }
@@ -91,22 +92,24 @@ func Load(dir string) (*Template, error) {
 	default:
 		return nil, fmt.Errorf("load chat template %s: %w", cfgPath, err)
 	}
-	src := ""
-	if b, err := os.ReadFile(filepath.Join(dir, "chat_template.jinja")); err == nil {
-		src = string(b)
+	src, origin := "", ""
+	jinjaPath := filepath.Join(dir, "chat_template.jinja")
+	if b, err := os.ReadFile(jinjaPath); err == nil {
+		src, origin = string(b), jinjaPath
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("load chat template: %w", err)
 	} else if raw, ok := cfg["chat_template"]; ok {
 		if src, err = templateSource(raw); err != nil {
 			return nil, fmt.Errorf("load chat template %s: %w", cfgPath, err)
 		}
+		origin = cfgPath + ` field "chat_template"`
 	}
 	if src == "" {
 		return nil, fmt.Errorf("load chat template from %s: %w", dir, ErrNoTemplate)
 	}
 	t, err := New(src)
 	if err != nil {
-		return nil, fmt.Errorf("load chat template from %s: %w", dir, err)
+		return nil, fmt.Errorf("load chat template %s: %w", origin, err)
 	}
 	for name, dst := range map[string]*string{"bos_token": &t.BOS, "eos_token": &t.EOS, "pad_token": &t.PAD, "unk_token": &t.UNK} {
 		if raw, ok := cfg[name]; ok {
@@ -163,20 +166,18 @@ func tokenString(raw json.RawMessage) (string, error) {
 // (trim_blocks and lstrip_blocks).
 func New(source string) (t *Template, err error) {
 	defer guard.Recover(&err, "parse chat template")
+	if err := checkSource(source); err != nil {
+		return nil, fmt.Errorf("parse chat template: %w", err)
+	}
 	cfg := config.New()
 	cfg.TrimBlocks = true
 	cfg.LeftStripBlocks = true
-	loader, err := loaders.NewFileSystemLoader("")
-	if err != nil {
-		return nil, fmt.Errorf("parse chat template: %w", err)
-	}
 	root := "chat_template"
-	shifted, err := loaders.NewShiftedLoader(root, strings.NewReader(source), loader)
+	tpl, err := exec.NewTemplate(root, cfg, &noFiles{root: root, source: strings.NewReader(source)}, environment())
 	if err != nil {
 		return nil, fmt.Errorf("parse chat template: %w", err)
 	}
-	tpl, err := exec.NewTemplate(root, cfg, shifted, environment())
-	if err != nil {
+	if err := instrument(tpl.Root()); err != nil {
 		return nil, fmt.Errorf("parse chat template: %w", err)
 	}
 	return &Template{Source: source, tpl: tpl}, nil
@@ -208,12 +209,18 @@ func (t *Template) Render(msgs []Message, opts Options) (out string, err error) 
 	for k, v := range opts.Extra {
 		data[k] = v
 	}
-	ctx := exec.NewContext(data)
-	out, err = t.tpl.ExecuteToString(ctx)
-	if err != nil {
-		return "", fmt.Errorf("render chat template: %w", unwrapRaise(err))
+	lim := t.Limits.withDefaults()
+	data[budgetKey] = &budget{Limits: lim}
+	data[binopName] = binop
+	data["range"] = boundedRange(lim.MaxIterations)
+	data["lipsum"] = func(*exec.Evaluator, *exec.VarArgs) *exec.Value {
+		return exec.AsValue(errors.New("lipsum is not available in chat templates"))
 	}
-	return out, nil
+	w := &limitedWriter{max: lim.MaxOutput}
+	if err := t.tpl.Execute(w, exec.NewContext(data)); err != nil {
+		return "", fmt.Errorf("render chat template: %w", limitError(unwrapRaise(err)))
+	}
+	return w.buf.String(), nil
 }
 
 // environment returns gonja's default environment with the filters and
@@ -221,6 +228,7 @@ func (t *Template) Render(msgs []Message, opts Options) (out string, err error) 
 func environment() *exec.Environment {
 	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
 	_ = filters.Replace("tojson", filterToJSON)
+	guardFilters(filters)
 	return &exec.Environment{
 		Context:           exec.EmptyContext().Update(gonja.DefaultContext),
 		Filters:           filters,
@@ -246,6 +254,7 @@ func methods() exec.Methods {
 			str[name] = f
 		}
 	}
+	guardMethods(str)
 	str["replace"] = strReplace
 	str["strip"] = strStrip(true, true)
 	str["lstrip"] = strStrip(true, false)
@@ -269,7 +278,11 @@ func strReplace(self string, _ *exec.Value, args *exec.VarArgs) (any, error) {
 		}
 		n = args.Args[2].Integer()
 	}
-	return strings.Replace(self, args.Args[0].String(), args.Args[1].String(), n), nil
+	old, repl := args.Args[0].String(), args.Args[1].String()
+	if err := checkReplace(self, old, repl, n); err != nil {
+		return nil, err
+	}
+	return strings.Replace(self, old, repl, n), nil
 }
 
 // strStrip is Python's str.strip/lstrip/rstrip([chars]): whitespace when chars

@@ -3,7 +3,6 @@ package ifeval
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -244,17 +243,13 @@ func buildLetterFrequency(k *kwargs, _ string) (checker, error) {
 	}, nil
 }
 
-// langdetectCodes are the language codes Python's langdetect reports (the
-// only ones language:response_language can ever match).
-var langdetectCodes = strings.Fields("af ar bg bn ca cs cy da de el en es et fa fi fr gu he hi hr hu id it ja kn ko lt lv mk ml mr ne nl no pa pl pt ro ru sk sl so sq sv sw ta te th tl tr uk ur vi zh-cn zh-tw")
-
 func buildResponseLanguage(k *kwargs, _ string) (checker, error) {
 	lang, err := k.str("language")
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(langdetectCodes, lang) {
-		return nil, k.errf("kwarg \"language\" %q is not a language code langdetect reports (%s)", lang, strings.Join(langdetectCodes, " "))
+	if err := checkLanguageCode(lang); err != nil {
+		return nil, k.errf("kwarg \"language\": %v", err)
 	}
 	return func(v string) (bool, error) {
 		got, ok, err := detectLanguage(v)
@@ -375,10 +370,10 @@ func buildPostscript(k *kwargs, _ string) (checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(marker) == "" {
+	marker = pystr.Strip(marker)
+	if marker == "" {
 		return nil, k.errf("kwarg \"postscript_marker\" is empty")
 	}
-	marker = pystr.Strip(marker)
 	sp := `[` + pystr.SpaceClass + `]`
 	var pat string
 	switch marker {
@@ -474,6 +469,9 @@ func buildMultipleSections(k *kwargs, _ string) (checker, error) {
 		return nil, err
 	}
 	spliter = pystr.Strip(spliter)
+	if spliter == "" {
+		return nil, k.errf("kwarg \"section_spliter\" is empty")
+	}
 	n, err := k.int("num_sections")
 	if err != nil {
 		return nil, err
@@ -549,10 +547,10 @@ func buildEndChecker(k *kwargs, _ string) (checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(end) == "" {
-		return nil, k.errf("kwarg \"end_phrase\" is empty (every response would end with it)")
-	}
 	want := pyLower(pystr.Strip(end))
+	if want == "" {
+		return nil, k.errf("kwarg \"end_phrase\" is empty")
+	}
 	return func(v string) (bool, error) {
 		v = pyLower(strings.Trim(pystr.Strip(v), `"`))
 		return strings.HasSuffix(v, want), nil

@@ -97,7 +97,7 @@ func parseItem(line int, b []byte) Item {
 	}
 	if raw := get("response"); raw != nil {
 		if string(raw) == "null" {
-			problem("response is null (no response to score)")
+			problem("response is null")
 		} else if err := json.Unmarshal(raw, &it.Record.Response); err != nil {
 			problem("response: %v", err)
 		}

@@ -32,8 +32,19 @@ func (k *kwargs) errf(format string, args ...any) error {
 	return fmt.Errorf("%s: %s", k.id, fmt.Sprintf(format, args...))
 }
 
-// int reads a required integer argument (JSON numbers arrive as float64).
+// int reads a required non-negative integer argument (JSON numbers arrive as
+// float64; every integer kwarg of IFEval is a count or a position, so a
+// negative one is an error rather than a threshold that always holds).
 func (k *kwargs) int(name string) (int, error) {
+	n, err := k.anyInt(name)
+	if err == nil && n < 0 {
+		return 0, k.errf("kwarg %q = %d is negative", name, n)
+	}
+	return n, err
+}
+
+// anyInt reads a required integer argument of any sign.
+func (k *kwargs) anyInt(name string) (int, error) {
 	v, ok := k.get(name)
 	if !ok {
 		return 0, k.errf("missing kwarg %q", name)

@@ -3,6 +3,8 @@ package ifeval
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gosteer/gosteer/steerlib/ifeval/langdetect"
@@ -39,6 +41,42 @@ func (d LangdetectDetector) Detect(text string) (string, bool, error) {
 		return "", false, err
 	}
 	return lang, true, nil
+}
+
+// Languages lists the codes Detect can return (sorted).
+func (d LangdetectDetector) Languages() ([]string, error) {
+	m, err := langdetect.Default()
+	if err != nil {
+		return nil, fmt.Errorf("load langdetect profiles: %w", err)
+	}
+	return m.Languages(), nil
+}
+
+// languageLister is implemented by detectors that know every code they can
+// return; the language checker then refuses any other code.
+type languageLister interface {
+	Languages() ([]string, error)
+}
+
+// checkLanguageCode returns an error when the current detector lists its
+// codes and lang is not one of them: such an instruction could never be
+// followed, so scoring it would give a silently wrong number.
+func checkLanguageCode(lang string) error {
+	detectorMu.RLock()
+	d := detector
+	detectorMu.RUnlock()
+	l, ok := d.(languageLister)
+	if !ok {
+		return nil
+	}
+	codes, err := l.Languages()
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(codes, lang) {
+		return fmt.Errorf("unknown language code %q (the detector knows %s)", lang, strings.Join(codes, ", "))
+	}
+	return nil
 }
 
 var (

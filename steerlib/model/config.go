@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/gosteer/gosteer/steerlib/safetensors"
 )
 
 // Family is the block layout a checkpoint uses.
@@ -329,6 +331,9 @@ func (c *Config) readBlockVariant(r *reader) {
 // sliding-window settings.
 func (c *Config) readLayerTypes(r *reader) error {
 	c.SlidingWindow = r.int("sliding_window", 0)
+	if err := c.checkLayerTable(r); err != nil {
+		return err
+	}
 	if lt, ok := r.raw["layer_types"].([]any); ok && len(lt) > 0 {
 		for _, v := range lt {
 			s, _ := v.(string)
@@ -430,12 +435,7 @@ func (c *Config) readSpecialTokens(raw map[string]any) error {
 
 // Validate checks that the sizes are positive and consistent.
 func (c *Config) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"intermediate_size", c.IntermediateSize},
-		{"num_hidden_layers", c.NumLayers}, {"num_attention_heads", c.NumHeads}, {"num_key_value_heads", c.NumKVHeads},
-		{"head_dim", c.HeadDim}} {
+	for _, f := range c.requiredSizes() {
 		if f.v <= 0 {
 			return fmt.Errorf("config: %s must be positive, got %d", f.name, f.v)
 		}
@@ -444,7 +444,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: max_position_embeddings must not be negative, got %d", c.MaxPositions)
 	}
 	if math.IsNaN(c.RMSNormEps) || math.IsInf(c.RMSNormEps, 0) || c.RMSNormEps < 0 {
-		return fmt.Errorf("config: rms_norm_eps must be a finite number ≥ 0, got %g (a negative epsilon gives NaN activations)", c.RMSNormEps)
+		return fmt.Errorf("config: the norm epsilon (rms_norm_eps, layer_norm_epsilon) must be a finite number ≥ 0, got %g (a negative epsilon gives NaN activations)", c.RMSNormEps)
+	}
+	if err := c.checkSizes(); err != nil {
+		return err
 	}
 	if c.NumHeads%c.NumKVHeads != 0 {
 		return fmt.Errorf("config: num_attention_heads %d is not a multiple of num_key_value_heads %d", c.NumHeads, c.NumKVHeads)
@@ -457,6 +460,60 @@ func (c *Config) Validate() error {
 	}
 	if !c.LearnedPositions && (c.RotaryDim() <= 0 || c.RotaryDim() > c.HeadDim) {
 		return fmt.Errorf("config: rotary dimension %d invalid for head_dim %d", c.RotaryDim(), c.HeadDim)
+	}
+	return nil
+}
+
+// checkLayerTable runs before the per-layer tables are built: a layer count
+// beyond MaxConfigSize would make them exhaust memory, and Gemma 3's
+// sliding_window_pattern divides the layer index.
+func (c *Config) checkLayerTable(r *reader) error {
+	if c.NumLayers > MaxConfigSize {
+		return fmt.Errorf("config: num_hidden_layers %d exceeds %d", c.NumLayers, MaxConfigSize)
+	}
+	if p := r.int("sliding_window_pattern", 6); c.Family == FamilyGemma3 && p <= 0 {
+		return fmt.Errorf("config: sliding_window_pattern must be positive, got %d", p)
+	}
+	return nil
+}
+
+// sizeField is a named size of a config.
+type sizeField struct {
+	name string
+	v    int
+}
+
+// requiredSizes are the sizes every config must give as positive integers.
+func (c *Config) requiredSizes() []sizeField {
+	return []sizeField{{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"intermediate_size", c.IntermediateSize},
+		{"num_hidden_layers", c.NumLayers}, {"num_attention_heads", c.NumHeads}, {"num_key_value_heads", c.NumKVHeads},
+		{"head_dim", c.HeadDim}}
+}
+
+// MaxConfigSize bounds every size in a config (vocab, widths, layers, heads,
+// positions): 2^31, far beyond any real model, so that products of sizes
+// computed from a config never overflow int64 unnoticed.
+const MaxConfigSize = 1 << 31
+
+// checkSizes bounds each size by MaxConfigSize and checks that the largest
+// weight matrices (vocab_size × hidden_size, hidden_size × intermediate_size,
+// and num_attention_heads × head_dim × hidden_size), times num_hidden_layers
+// and 8 bytes per element, fit in an int64.
+func (c *Config) checkSizes() error {
+	for _, f := range append(c.requiredSizes(), sizeField{"max_position_embeddings", c.MaxPositions}, sizeField{"sliding_window", c.SlidingWindow}) {
+		if f.v > MaxConfigSize {
+			return fmt.Errorf("config: %s %d exceeds %d", f.name, f.v, MaxConfigSize)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dims []int
+	}{{"vocab_size × hidden_size", []int{c.VocabSize, c.HiddenSize, 8}},
+		{"num_hidden_layers × hidden_size × intermediate_size", []int{c.NumLayers, c.HiddenSize, c.IntermediateSize, 8}},
+		{"num_hidden_layers × num_attention_heads × head_dim × hidden_size", []int{c.NumLayers, c.NumHeads, c.HeadDim, c.HiddenSize, 8}}} {
+		if _, ok := safetensors.Elements(p.dims); !ok {
+			return fmt.Errorf("config: %s overflows (sizes %v)", p.name, p.dims[:len(p.dims)-1])
+		}
 	}
 	return nil
 }
@@ -587,7 +644,7 @@ func (r *reader) int(key string, def int) int {
 		return def
 	}
 	f, ok := v.(float64)
-	if !ok || f != math.Trunc(f) {
+	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		r.fail(key, v, "an integer")
 		return def
 	}
@@ -626,13 +683,16 @@ func intList(v any) ([]int, bool, error) {
 	case nil:
 		return nil, false, nil
 	case float64:
+		if !isTokenID(x) {
+			return nil, false, fmt.Errorf("want a token id, got %v", x)
+		}
 		return []int{int(x)}, true, nil
 	case []any:
 		out := make([]int, 0, len(x))
 		for _, e := range x {
 			f, ok := e.(float64)
-			if !ok {
-				return nil, false, fmt.Errorf("want integers, got %v", e)
+			if !ok || !isTokenID(f) {
+				return nil, false, fmt.Errorf("want token ids, got %v", e)
 			}
 			out = append(out, int(f))
 		}
@@ -640,4 +700,10 @@ func intList(v any) ([]int, bool, error) {
 	default:
 		return nil, false, fmt.Errorf("want an integer or a list, got %v", v)
 	}
+}
+
+// isTokenID reports whether f is an integer in [-1, MaxConfigSize] (-1 is
+// sometimes written for "none").
+func isTokenID(f float64) bool {
+	return f == math.Trunc(f) && f >= -1 && f <= MaxConfigSize
 }

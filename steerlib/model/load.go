@@ -44,9 +44,9 @@ func WithOffline() Option { return func(o *options) { o.offline = true } }
 func WithRevision(rev string) Option { return func(o *options) { o.revision = rev } }
 
 // Load opens a Hugging Face causal LM: a local folder (never touches the
-// network), or "hf://org/name" / "org/name" from the Hub (downloaded through
-// go-huggingface's cache, using $HF_TOKEN). Weights are converted to the
-// compute dtype and moved to the backend.
+// network), or "hf://org/name" / "org/name" from the Hub (downloaded into
+// the Hugging Face cache, using $HF_TOKEN; see ResolveDir). Weights are
+// converted to the compute dtype and moved to the backend.
 func Load(pathOrRepo string, opts ...Option) (m *Model, err error) {
 	defer recoverTo(&err, "load "+pathOrRepo)
 	o := options{dtype: dtypes.Float32}

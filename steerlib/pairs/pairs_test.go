@@ -3,6 +3,7 @@ package pairs
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -143,9 +144,19 @@ func TestPaperLoadersSynthetic(t *testing.T) {
 // root, or skips.
 func sharedData(t *testing.T) string {
 	t.Helper()
+	d, err := sharedDataDir()
+	if err != nil {
+		t.Skipf("paper data not available: %v", err)
+	}
+	return d
+}
+
+// sharedDataDir returns ../shared/data/llm-steer-instruct relative to the
+// repo root, or an error saying why it is not there.
+func sharedDataDir() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -153,15 +164,15 @@ func sharedData(t *testing.T) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
+			return "", errors.New("go.mod not found above the test directory")
 		}
 		dir = parent
 	}
 	d := filepath.Join(dir, "..", "shared", "data", "llm-steer-instruct")
 	if _, err := os.Stat(d); err != nil {
-		t.Skipf("paper data not available (%s): %v", d, err)
+		return "", err
 	}
-	return d
+	return d, nil
 }
 
 func TestPaperFiles(t *testing.T) {

@@ -67,13 +67,57 @@ type Tensor struct {
 	Data  []byte
 }
 
-// NumElements returns the product of the shape (1 for a scalar).
+// NumElements returns the product of the shape (1 for a scalar), or -1 when
+// a dimension is negative or the product overflows an int.
 func (t Tensor) NumElements() int {
-	n := 1
-	for _, d := range t.Shape {
-		n *= d
+	n, ok := Elements(t.Shape)
+	if !ok {
+		return -1
 	}
 	return n
+}
+
+// Elements returns the product of shape and whether it is valid: no negative
+// dimension and no overflow of an int (checked before each multiplication, so
+// a header claiming 2^40 × 2^40 elements is refused rather than wrapped).
+func Elements(shape []int) (int, bool) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return 0, false
+		}
+		if d != 0 && n > math.MaxInt/d {
+			return 0, false
+		}
+		n *= d
+	}
+	return n, true
+}
+
+// byteSize returns NumElements × DType.Size, checked for overflow.
+func (t Tensor) byteSize() (int, error) {
+	es := t.DType.Size()
+	if es == 0 {
+		return 0, fmt.Errorf("tensor %q: unsupported dtype %q", t.Name, t.DType)
+	}
+	n, ok := Elements(t.Shape)
+	if !ok || n > math.MaxInt/es {
+		return 0, fmt.Errorf("tensor %q: shape %v of %s overflows the addressable size", t.Name, t.Shape, t.DType)
+	}
+	return n * es, nil
+}
+
+// checkData verifies that Data holds exactly the bytes the shape and dtype
+// need, so conversions never index outside it.
+func (t Tensor) checkData() (int, error) {
+	size, err := t.byteSize()
+	if err != nil {
+		return 0, err
+	}
+	if size != len(t.Data) {
+		return 0, fmt.Errorf("tensor %q: %d bytes for %s%v, want %d", t.Name, len(t.Data), t.DType, t.Shape, size)
+	}
+	return size / t.DType.Size(), nil
 }
 
 // File is an open safetensors file.
@@ -164,23 +208,21 @@ func parse(path string, data []byte) (*File, error) {
 		if err := json.Unmarshal(msg, &e); err != nil {
 			return nil, fmt.Errorf("safetensors %s: tensor %q: %w", path, name, err)
 		}
-		es := e.DType.Size()
-		if es == 0 {
-			return nil, fmt.Errorf("safetensors %s: tensor %q: unsupported dtype %q", path, name, e.DType)
-		}
-		count := int64(1)
 		for _, d := range e.Shape {
 			if d < 0 {
 				return nil, fmt.Errorf("safetensors %s: tensor %q: negative dimension in shape %v", path, name, e.Shape)
 			}
-			count *= int64(d)
+		}
+		want, err := Tensor{Name: name, DType: e.DType, Shape: e.Shape}.byteSize()
+		if err != nil {
+			return nil, fmt.Errorf("safetensors %s: %w", path, err)
 		}
 		start, end := e.DataOffsets[0], e.DataOffsets[1]
 		if start < 0 || end < start || end > int64(len(body)) {
 			return nil, fmt.Errorf("safetensors %s: tensor %q: offsets [%d,%d) outside the %d-byte data section (truncated?)", path, name, start, end, len(body))
 		}
-		if end-start != count*int64(es) {
-			return nil, fmt.Errorf("safetensors %s: tensor %q: %d bytes for %s%v, want %d", path, name, end-start, e.DType, e.Shape, count*int64(es))
+		if end-start != int64(want) {
+			return nil, fmt.Errorf("safetensors %s: tensor %q: %d bytes for %s%v, want %d", path, name, end-start, e.DType, e.Shape, want)
 		}
 		shape := e.Shape
 		if shape == nil {
@@ -231,7 +273,10 @@ func (f *File) Close() error {
 
 // Float32s converts the tensor to float32 (from F32, Float64, Float16 or BF16).
 func (t Tensor) Float32s() ([]float32, error) {
-	n := t.NumElements()
+	n, err := t.checkData()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]float32, n)
 	d := t.Data
 	switch t.DType {
@@ -259,7 +304,10 @@ func (t Tensor) Float32s() ([]float32, error) {
 
 // Int32s converts an integer tensor to int32, failing on values out of range.
 func (t Tensor) Int32s() ([]int32, error) {
-	n := t.NumElements()
+	n, err := t.checkData()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]int32, n)
 	d := t.Data
 	switch t.DType {
@@ -350,8 +398,8 @@ func Encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 		if i > 0 && sorted[i-1].Name == t.Name {
 			return nil, fmt.Errorf("safetensors: duplicate tensor %q", t.Name)
 		}
-		if want := t.NumElements() * t.DType.Size(); t.DType.Size() == 0 || want != len(t.Data) {
-			return nil, fmt.Errorf("safetensors: tensor %q: %d bytes for %s%v, want %d", t.Name, len(t.Data), t.DType, t.Shape, want)
+		if _, err := t.checkData(); err != nil {
+			return nil, fmt.Errorf("safetensors: %w", err)
 		}
 		shape := t.Shape
 		if shape == nil {

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -13,6 +14,13 @@ import (
 type matcher interface {
 	findAll(s string) ([][2]int, error)
 }
+
+// RegexTimeout bounds one match of a tokenizer.json regular expression. The
+// backtracking engine that lookaheads need can take exponential time on a
+// pattern such as (a+)+$; a tokenizer from a downloaded model folder must
+// make Encode fail, not hang. Real pre-tokenizer patterns match in
+// microseconds.
+var RegexTimeout = 5 * time.Second
 
 func newMatcher(p pattern) (matcher, error) {
 	switch {
@@ -28,6 +36,7 @@ func newMatcher(p pattern) (matcher, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compile regex %q: %w", *p.Regex, err)
 		}
+		re.MatchTimeout = RegexTimeout
 		return regexMatcher{re}, nil
 	default:
 		return nil, fmt.Errorf("pattern has neither String nor Regex")

@@ -10,6 +10,8 @@ type postProcessor interface {
 	process(ids []int) []int
 	// specialTokens lists the tokens the processor may add.
 	specialTokens() []string
+	// addedIDs lists the ids the processor may add.
+	addedIDs() []int
 }
 
 type templatePiece struct {
@@ -139,6 +141,14 @@ func (tp *templateProcessor) process(ids []int) []int {
 
 func (tp *templateProcessor) specialTokens() []string { return tp.names }
 
+func (tp *templateProcessor) addedIDs() []int {
+	var out []int
+	for _, it := range tp.items {
+		out = append(out, it.ids...)
+	}
+	return out
+}
+
 type sequencePost []postProcessor
 
 func (seq sequencePost) process(ids []int) []int {
@@ -152,6 +162,14 @@ func (seq sequencePost) specialTokens() []string {
 	var out []string
 	for _, p := range seq {
 		out = append(out, p.specialTokens()...)
+	}
+	return out
+}
+
+func (seq sequencePost) addedIDs() []int {
+	var out []int
+	for _, p := range seq {
+		out = append(out, p.addedIDs()...)
 	}
 	return out
 }

@@ -133,14 +133,33 @@ func Parse(data []byte) (*Tokenizer, error) {
 		return nil, err
 	}
 
-	// Ids of added tokens follow the reference's assignment, not the ids
-	// written in the file: a token already in the vocabulary keeps that id,
-	// the others are numbered from the model's vocabulary size upwards.
-	var rawToks, normToks []*addedToken
+	maxAdded, err := t.addTokens(f.AddedTokens)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.buildIDTable(maxAdded, len(data)); err != nil {
+		return nil, err
+	}
+
+	if t.post, err = buildPostProcessor(f.PostProcessor); err != nil {
+		return nil, err
+	}
+	if err := t.checkPostIDs(); err != nil {
+		return nil, err
+	}
+	t.guessSpecials()
+	return t, nil
+}
+
+// addTokens registers the added tokens and returns the largest id they got.
+// Ids of added tokens follow the reference's assignment, not the ids
+// written in the file: a token already in the vocabulary keeps that id,
+// the others are numbered from the model's vocabulary size upwards.
+func (t *Tokenizer) addTokens(list []addedTokenJSON) (maxAdded int, err error) {
 	addedIDs := map[string]int{}
-	maxAdded := -1
+	maxAdded = -1
 	modelSize := len(t.model.vocab)
-	for _, a := range f.AddedTokens {
+	for _, a := range list {
 		if a.Content == "" {
 			continue
 		}
@@ -167,7 +186,7 @@ func Parse(data []byte) (*Tokenizer, error) {
 		at := &addedToken{addedTokenJSON: a, text: a.Content}
 		if a.Normalized && t.normalizer != nil {
 			if at.text, err = t.normalizer.normalize(a.Content); err != nil {
-				return nil, fmt.Errorf("normalize added token %q: %w", a.Content, err)
+				return 0, fmt.Errorf("normalize added token %q: %w", a.Content, err)
 			}
 		}
 		if prev, dup := t.addedByID[id]; dup {
@@ -182,16 +201,29 @@ func Parse(data []byte) (*Tokenizer, error) {
 		t.added = append(t.added, at)
 		t.addedByID[id] = at
 	}
+	return maxAdded, nil
+}
+
+// buildIDTable builds the id → token table and the added-token matchers.
+// Ids are bounded by the file size (every id needs at least one byte of the
+// file), so a corrupt id cannot make the table outgrow the input.
+func (t *Tokenizer) buildIDTable(maxAdded, fileSize int) error {
+	var rawToks, normToks []*addedToken
 	maxID := -1
 	for _, id := range t.model.vocab {
 		maxID = max(maxID, id)
 	}
 	maxID = max(maxID, maxAdded)
+	if maxID >= fileSize {
+		// Every id needs at least one byte of the file, so a larger id is
+		// corrupt; refusing it keeps the id table proportional to the input.
+		return fmt.Errorf("model.vocab: id %d is beyond what a %d-byte tokenizer.json can hold", maxID, fileSize)
+	}
 	t.vocabSize = maxID + 1
 	t.idToToken = make([]string, t.vocabSize)
 	for tok, id := range t.model.vocab {
 		if id < 0 {
-			return nil, fmt.Errorf("model: token %q has negative id %d", tok, id)
+			return fmt.Errorf("model: token %q has negative id %d", tok, id)
 		}
 		t.idToToken[id] = tok
 	}
@@ -208,12 +240,21 @@ func Parse(data []byte) (*Tokenizer, error) {
 	}
 	t.rawTokens = newTokenMatcher(rawToks)
 	t.normTokens = newTokenMatcher(normToks)
+	return nil
+}
 
-	if t.post, err = buildPostProcessor(f.PostProcessor); err != nil {
-		return nil, err
+// checkPostIDs refuses post-processor special-token ids outside the
+// vocabulary (Encode would emit them).
+func (t *Tokenizer) checkPostIDs() error {
+	if t.post == nil {
+		return nil
 	}
-	t.guessSpecials()
-	return t, nil
+	for _, id := range t.post.addedIDs() {
+		if id < 0 || id >= t.vocabSize {
+			return fmt.Errorf("post_processor: special token id %d outside the vocabulary [0,%d)", id, t.vocabSize)
+		}
+	}
+	return nil
 }
 
 // guessSpecials sets BOS from the post-processor's first added token and UNK

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gosteer/gosteer/steerlib/tokenizer/tokenizertest"
 )
@@ -153,6 +154,10 @@ func TestUnsupported(t *testing.T) {
 		{"bad regex", map[string]string{"pre_tokenizer": `{"type": "Split", "pattern": {"Regex": "(?<"}, "behavior": "Isolated", "invert": false}`}, "compile regex"},
 		{"bad behavior", map[string]string{"pre_tokenizer": `{"type": "Split", "pattern": {"String": " "}, "behavior": "Sideways", "invert": false}`}, `split behavior "Sideways"`},
 		{"not json", map[string]string{"normalizer": `{"type": 3}`}, "normalizer"},
+		{"vocab id beyond the file", map[string]string{"model": `{"type": "BPE", "vocab": {"a": 1000000000000}, "merges": []}`, "added_tokens": "[]", "post_processor": "null"},
+			"model.vocab: id 1000000000000 is beyond"},
+		{"post-processor id outside the vocabulary", map[string]string{"post_processor": `{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<x>"}}, {"Sequence": {"id": "A"}}], "special_tokens": {"<x>": {"id": "<x>", "ids": [99999], "tokens": ["<x>"]}}}`},
+			"post_processor: special token id 99999 outside the vocabulary"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +166,39 @@ func TestUnsupported(t *testing.T) {
 				t.Fatalf("Parse: err = %v, want it to mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLoadErrorNamesFile: a malformed tokenizer.json read by Load gives one
+// error naming the file and the field.
+func TestLoadErrorNamesFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokenizer.json")
+	if err := os.WriteFile(path, patch(t, map[string]string{"decoder": `{"type": "CTC"}`}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "decoder") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Load: %v, want one line naming %s and the decoder field", err, path)
+	}
+}
+
+// TestRegexTimeout: a tokenizer.json regex with catastrophic backtracking
+// makes Encode fail after RegexTimeout instead of hanging.
+func TestRegexTimeout(t *testing.T) {
+	defer func(d time.Duration) { RegexTimeout = d }(RegexTimeout)
+	RegexTimeout = 100 * time.Millisecond
+	tk, err := Parse(patch(t, map[string]string{"pre_tokenizer": `{"type": "Split", "pattern": {"Regex": "(a+)+$"}, "behavior": "Isolated", "invert": false}`}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = tk.Encode(strings.Repeat("a", 40)+"!", false)
+	if err == nil || !strings.Contains(err.Error(), "(a+)+$") {
+		t.Fatalf("Encode: %v, want a timeout error naming the regex", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Encode took %v to give up", d)
 	}
 }
 

@@ -54,7 +54,7 @@ type Browser struct {
 	profile string
 }
 
-// Start launches Chromium (path from FindChromium when exec is "") with Flags,
+// Start launches Chromium (execPath, or FindChromium's when "") with Flags,
 // a new empty profile folder and a width×height window.
 func Start(ctx context.Context, execPath string, width, height int) (*Browser, error) {
 	if execPath == "" {
@@ -145,7 +145,10 @@ func (b *Browser) Run(notebook, base, token string, timeout time.Duration, progr
 		}
 	})
 	res.Duration = time.Since(start)
-	if err != nil {
+	if err != nil { // still read the page and take the screenshot, to see where it stopped
+		pctx, cancelP := context.WithTimeout(tctx, time.Minute)
+		defer cancelP()
+		_ = b.inspect(pctx, &res)
 		return res, fmt.Errorf("%s: %w", notebook, err)
 	}
 	if err := b.inspect(ctx, &res); err != nil {
