@@ -74,13 +74,25 @@ func watchSignals(stderr io.Writer) {
 		}
 		cancel()
 		if graceful.Load() {
-			fmt.Fprintf(stderr, "steer %s: %v: stopping after the current batch (send it again to stop at once)\n", commandName(), sig)
+			fmt.Fprintf(stderr, "steer %s: %s: stopping after the current batch (send it again to stop at once)\n", commandName(), sigName(sig))
 			sig = <-ch
 		}
 		exitInterrupted(sig, stderr)
 	}()
 }
 
+// sigName is "SIGINT" or "SIGTERM" (the name users know from kill -l).
+func sigName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// commandName is the running command's full name ("vectors compute").
 func commandName() string {
 	if s, ok := current.Load().(string); ok {
 		return s
@@ -92,8 +104,8 @@ func commandName() string {
 // and exits with 128 + the signal number.
 func exitInterrupted(sig os.Signal, stderr io.Writer) {
 	removed := atomicfile.RemoveTemps()
-	fmt.Fprintf(stderr, "steer %s: stopped by %v; outputs are renamed into place only when complete, so no file is partial (%d temporary file(s) removed); rerun the command to redo the work",
-		commandName(), sig, len(removed))
+	fmt.Fprintf(stderr, "steer %s: stopped by %s; outputs are renamed into place only when complete, so no file is partial (%d temporary file(s) removed); rerun the command to redo the work",
+		commandName(), sigName(sig), len(removed))
 	if graceful.Load() {
 		fmt.Fprint(stderr, ", with --resume to continue from the last saved state")
 	}
