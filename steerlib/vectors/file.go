@@ -138,7 +138,7 @@ func Load(path string) (*Set, error) {
 	}
 	st, err := safetensors.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("load vectors: %w", err)
+		return nil, fmt.Errorf("load vectors: %s cannot be read as a vector file (safetensors or GGUF): %w", path, err)
 	}
 	defer st.Close()
 	s, err := fromSafetensors(st)
