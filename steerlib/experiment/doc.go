@@ -67,9 +67,19 @@
 //
 // A response of fewer than two tokens has no token to predict; it gets
 // PPL = 1 (degenerate), as the reference code records when its loss fails.
+// The log-probabilities come from model.TokenLogProbs (log-softmax in the
+// graph), summed in float64; responses are scored in small groups of one
+// length bucket, at most 4 rows and 256 MiB of [B, T, V] logits each (a
+// 1024-token GPT-2 row, 206 MB, runs alone). Each group runs at a shape fixed
+// by its bucket (filler rows complete it), so a response's perplexity is the
+// same, bit for bit, whatever responses it is scored with.
 //
 // # Runs
 //
+// The Runner splits the units, in order, into batches of BatchSize; each row
+// carries its own steering (model.GenerateOptions.RowSteer), so a layer
+// search's k candidates × n prompts run as ⌈k·n/B⌉ full batches in one
+// compiled graph (see BENCHMARKS.md).
 // Work units (record × condition × candidate) are keyed. A shard i/n takes
 // the units whose position in the run's canonical order is i modulo n.
 // Results are appended one JSON line per unit and synced after every batch;

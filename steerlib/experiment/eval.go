@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gosteer/gosteer/steerlib/model"
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 // The four conditions of the paper's evaluation.
@@ -265,7 +266,7 @@ func planDigest(path string) (string, error) {
 			if c.Coef != nil {
 				fmt.Fprintf(&b, "%g", *c.Coef)
 			}
-			if c.Vector != "" && c.Layer != NoLayer {
+			if c.Vector != "" && c.Layer != vectors.NoLayer {
 				d, err := FileDigest(p.vectorPath(c.Vector))
 				if err != nil {
 					return "", err

@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/tokenizer"
@@ -64,9 +65,12 @@ func (s *Screen) Perplexities(texts []string) ([]float64, error) {
 // PerplexityIDs returns exp(−1/(T−1)·Σ_{i=2..T} log p(tᵢ|t<ᵢ)) for each row
 // of token ids, keeping each row's last window tokens (window ≤ 0: all; also
 // capped by the model's context length). Rows of fewer than two tokens get 1.
-// Log-probabilities are accumulated in float64. Each row runs alone, so its
-// perplexity does not depend on the rows it came with (sharded and unsharded
-// runs record the same value); the screen model is small next to generation.
+//
+// The log-probabilities come from model.TokenLogProbs (log-softmax inside the
+// graph, float32), summed in float64. Rows run in small groups of similar
+// length padded on the left, at shapes fixed by each row's own length (see
+// perplexityGroups), so a row's perplexity does not depend on the rows it
+// came with (TestPerplexityAnyGroup checks it bit for bit).
 func PerplexityIDs(m *model.Model, rows [][]int, window int) ([]float64, error) {
 	cfg := m.Config
 	if cfg.MaxPositions > 0 && (window <= 0 || window > cfg.MaxPositions) {
@@ -86,58 +90,73 @@ func PerplexityIDs(m *model.Model, rows [][]int, window int) ([]float64, error) 
 		}
 		order = append(order, i)
 	}
-	pad := max(cfg.Pad, 0)
-	for _, i := range order {
-		ppl, err := batchPerplexity(m, [][]int{trimmed[i]}, pad)
-		if err != nil {
-			return nil, err
+	for _, group := range perplexityGroups(order, trimmed, cfg.VocabSize) {
+		batch := make([][]int, len(group))
+		for k, i := range group {
+			batch[k] = []int{0} // a one-token filler row (no log-probs)
+			if i >= 0 {
+				batch[k] = trimmed[i]
+			}
 		}
-		out[i] = ppl[0]
+		lps, err := m.TokenLogProbs(batch)
+		if err != nil {
+			return nil, fmt.Errorf("perplexity: %w", err)
+		}
+		for k, i := range group {
+			if i >= 0 {
+				out[i] = perplexityOf(lps[k])
+			}
+		}
 	}
 	return out, nil
 }
 
-// batchPerplexity runs one left-padded forward pass and scores each row.
-func batchPerplexity(m *model.Model, rows [][]int, pad int) ([]float64, error) {
-	b, err := model.LeftPad(rows, pad)
-	if err != nil {
-		return nil, fmt.Errorf("perplexity: %w", err)
+// Perplexity groups: the graph holds [B, T, V] float32 logits, so a group
+// holds at most perplexityGroupBytes of them (a GPT-2 row of 1024 tokens is
+// 206 MB: such rows run alone), and at most perplexityGroupRows rows.
+const (
+	perplexityGroupBytes = 256 << 20
+	perplexityGroupRows  = 4
+)
+
+// perplexityGroups splits the row indices order into groups that the model
+// runs at one compiled shape each, fixed by the rows' own lengths: the rows
+// of a group share their length bucket T = model.BucketLen(len), and every
+// group of that bucket has the same number of rows G(T) (a power of two,
+// ≤ perplexityGroupRows, G·T·V·4 ≤ perplexityGroupBytes, at least 1), the
+// last one filled up with index −1 (a filler row). The float32 kernels'
+// rounding depends on the shapes they run at, not on the other rows, so a
+// row's perplexity is the same in any set of rows (sharded and unsharded
+// runs record the same value).
+func perplexityGroups(order []int, rows [][]int, vocab int) [][]int {
+	order = slices.Clone(order)
+	slices.SortStableFunc(order, func(a, b int) int { return len(rows[a]) - len(rows[b]) })
+	var out [][]int
+	for len(order) > 0 {
+		T := model.BucketLen(len(rows[order[0]]))
+		g := 1
+		for g*2 <= perplexityGroupRows && g*2*T*max(vocab, 1)*4 <= perplexityGroupBytes {
+			g *= 2
+		}
+		n := 0
+		for n < len(order) && n < g && model.BucketLen(len(rows[order[n]])) == T {
+			n++
+		}
+		group := append(slices.Clone(order[:n]), slices.Repeat([]int{-1}, g-n)...)
+		out = append(out, group)
+		order = order[n:]
 	}
-	res, err := m.Forward(b, model.ForwardOptions{Logits: model.LogitsAll})
-	if err != nil {
-		return nil, fmt.Errorf("perplexity: %w", err)
-	}
-	out := make([]float64, len(rows))
-	for r, ids := range rows {
-		at := r * res.T * res.V
-		out[r] = logitsPerplexity(res.Logits[at:at+res.T*res.V], res.V, ids)
-	}
-	return out, nil
+	return out
 }
 
-// logitsPerplexity scores ids (len ≥ 2) against one row of [T, V] logits
-// whose last len(ids) positions hold them (left padding before).
-func logitsPerplexity(logits []float32, v int, ids []int) float64 {
-	off := len(logits)/v - len(ids)
+// perplexityOf returns exp(−mean) of a row's token log-probabilities,
+// summed in float64.
+func perplexityOf(lps []float32) float64 {
 	nll := 0.0
-	for i := 1; i < len(ids); i++ {
-		at := (off + i - 1) * v
-		nll -= logProb(logits[at:at+v], ids[i])
+	for _, lp := range lps {
+		nll -= float64(lp)
 	}
-	return math.Exp(nll / float64(len(ids)-1))
-}
-
-// logProb returns log softmax(logits)[id] in float64.
-func logProb(logits []float32, id int) float64 {
-	mx := math.Inf(-1)
-	for _, v := range logits {
-		mx = max(mx, float64(v))
-	}
-	sum := 0.0
-	for _, v := range logits {
-		sum += math.Exp(float64(v) - mx)
-	}
-	return float64(logits[id]) - mx - math.Log(sum)
+	return math.Exp(nll / float64(len(lps)))
 }
 
 // Degenerate reports whether a perplexity marks a degenerate response.

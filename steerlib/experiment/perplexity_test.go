@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -175,5 +176,62 @@ func TestLoadScreenNeedsTokenizer(t *testing.T) {
 	_, err := LoadScreen(dir, model.WithOffline())
 	if err == nil || !contains(err.Error(), "tokenizer") {
 		t.Fatalf("a screen model without tokenizer: %v", err)
+	}
+}
+
+// logitsPerplexity scores ids (len ≥ 2) against one row of [T, V] logits
+// whose last len(ids) positions hold them, with perplexityOf.
+func logitsPerplexity(logits []float32, v int, ids []int) float64 {
+	off := len(logits)/v - len(ids)
+	lps := make([]float32, len(ids)-1)
+	for i := 1; i < len(ids); i++ {
+		at := (off + i - 1) * v
+		lps[i-1] = float32(logProb(logits[at:at+v], ids[i]))
+	}
+	return perplexityOf(lps)
+}
+
+// logProb returns log softmax(logits)[id] in float64.
+func logProb(logits []float32, id int) float64 {
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = max(mx, float64(v))
+	}
+	sum := 0.0
+	for _, v := range logits {
+		sum += math.Exp(float64(v) - mx)
+	}
+	return float64(logits[id]) - mx - math.Log(sum)
+}
+
+func TestPerplexityGroups(t *testing.T) {
+	rowsOf := func(lens ...int) [][]int {
+		rs := make([][]int, len(lens))
+		for i, n := range lens {
+			rs[i] = make([]int, n)
+		}
+		return rs
+	}
+	cases := []struct {
+		name  string
+		lens  []int
+		vocab int
+		want  string
+	}{
+		{"sorted by length, stable; one bucket of 16", []int{5, 3, 5, 2}, 100, "[[3 1 0 2]]"},
+		{"buckets apart, each filled up to 4", []int{5, 20, 3}, 100, "[[2 0 -1 -1] [1 -1 -1 -1]]"},
+		{"GPT-2 rows of 1024 run alone", []int{1024, 1000, 10}, 50257, "[[2 -1 -1 -1] [1] [0]]"},
+		{"GPT-2 rows of 512: two per group", []int{500, 450, 460}, 50257, "[[1 2] [0 -1]]"},
+		{"at most 4 rows", make([]int, 6), 10, "[[0 1 2 3] [4 5 -1 -1]]"},
+	}
+	for _, c := range cases {
+		rows := rowsOf(c.lens...)
+		order := make([]int, len(rows))
+		for i := range order {
+			order[i] = i
+		}
+		if got := fmt.Sprint(perplexityGroups(order, rows, c.vocab)); got != c.want {
+			t.Errorf("%s: groups %s, want %s", c.name, got, c.want)
+		}
 	}
 }

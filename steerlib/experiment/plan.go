@@ -21,15 +21,13 @@ const (
 	OpAdd   = "add"
 )
 
-// NoLayer is the layer of "no steering".
-const NoLayer = -1
-
-// Layer is a decoder block, or NoLayer; in JSON NoLayer is the string "none".
+// Layer is a decoder block, or vectors.NoLayer for "no steering"; in JSON
+// vectors.NoLayer is the string "none".
 type Layer int
 
-// MarshalJSON writes "none" for NoLayer and the number otherwise.
+// MarshalJSON writes "none" for vectors.NoLayer and the number otherwise.
 func (l Layer) MarshalJSON() ([]byte, error) {
-	if l == NoLayer {
+	if l == vectors.NoLayer {
 		return []byte(`"none"`), nil
 	}
 	return []byte(strconv.Itoa(int(l))), nil
@@ -38,7 +36,7 @@ func (l Layer) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads "none" or a layer number.
 func (l *Layer) UnmarshalJSON(b []byte) error {
 	if string(b) == `"none"` {
-		*l = NoLayer
+		*l = vectors.NoLayer
 		return nil
 	}
 	n, err := strconv.Atoi(string(b))
@@ -50,7 +48,7 @@ func (l *Layer) UnmarshalJSON(b []byte) error {
 }
 
 // Choice is the steering of one instruction: the vector file, the layer
-// (NoLayer for "no steering"), the operator and its value — the add
+// (vectors.NoLayer for "no steering"), the operator and its value — the add
 // coefficient c, or the clamp target z̄ (default: the file's z̄ at the layer).
 type Choice struct {
 	Vector string   `json:"vector,omitempty"`
@@ -115,7 +113,7 @@ type Plan struct {
 }
 
 // Steering is the steering applied to one instruction of a work unit, as
-// recorded in results (Layer NoLayer: none).
+// recorded in results (Layer vectors.NoLayer: none).
 type Steering struct {
 	ID     string  `json:"id"`
 	Vector string  `json:"vector,omitempty"`
@@ -244,8 +242,8 @@ func (p *Plan) Resolve(cfg *model.Config) (Resolved, error) {
 
 func (p *Plan) resolveOne(id string, c Choice, cfg *model.Config, sets map[string]*vectors.Set) (ResolvedChoice, error) {
 	st := Steering{ID: id, Vector: c.Vector, Layer: c.Layer, Op: c.Op}
-	if c.Layer == NoLayer {
-		return ResolvedChoice{Steering: Steering{ID: id, Layer: NoLayer}}, nil
+	if c.Layer == vectors.NoLayer {
+		return ResolvedChoice{Steering: Steering{ID: id, Layer: vectors.NoLayer}}, nil
 	}
 	if c.Layer < 0 || int(c.Layer) >= cfg.NumLayers {
 		return ResolvedChoice{}, fmt.Errorf("layer %d out of range: the model has %d layers (0..%d) — or \"none\"", c.Layer, cfg.NumLayers, cfg.NumLayers-1)

@@ -51,7 +51,7 @@ func TestPlanResolve(t *testing.T) {
 			}},
 		{"none", `{"instructions":{"punctuation:no_comma":{"layer":"none"}}}`, nil,
 			func(t *testing.T, r Resolved) {
-				if rc := r["punctuation:no_comma"]; rc.Ops != nil || rc.Steering.Layer != NoLayer {
+				if rc := r["punctuation:no_comma"]; rc.Ops != nil || rc.Steering.Layer != vectors.NoLayer {
 					t.Errorf("%+v", rc)
 				}
 			}},
@@ -106,7 +106,7 @@ func TestPlanSaveLoadRoundTrip(t *testing.T) {
 	c := 2.0
 	p := &Plan{Setting: CondWithout, Instructions: map[string]Choice{
 		"change_case:english_lowercase": {Vector: filepath.Join(dir, "lc.safetensors"), Layer: 3, Op: OpAdd, Coef: &c},
-		"punctuation:no_comma":          {Layer: NoLayer},
+		"punctuation:no_comma":          {Layer: vectors.NoLayer},
 	}}
 	path := filepath.Join(dir, "sub", "plan.json")
 	os.Mkdir(filepath.Dir(path), 0o755)

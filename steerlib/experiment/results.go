@@ -115,11 +115,8 @@ func OpenResults(path, run string) (*ResultsWriter, error) {
 		return nil, err
 	}
 	w := &ResultsWriter{Path: path, Run: run, Done: make(map[string]Result, len(rs))}
-	for _, r := range rs {
-		if r.Run != run {
-			return nil, fmt.Errorf("results %s: written by run %s, this run is %s (another model, data, plan or options): use another --out, or delete the file to start over", path, r.Run, run)
-		}
-		w.Done[r.Key] = r
+	if err := w.add(path, rs); err != nil {
+		return nil, err
 	}
 	if err := truncateTo(path, good); err != nil {
 		return nil, err
@@ -134,6 +131,40 @@ func OpenResults(path, run string) (*ResultsWriter, error) {
 	}
 	w.f = f
 	return w, nil
+}
+
+// Include adds the results of other files of the same run (e.g. the other
+// shards' files in a shared folder) to Done, so that Runner.Run skips their
+// units; the writer's own file and missing files are skipped, and a result
+// of another run is an error.
+func (w *ResultsWriter) Include(paths ...string) error {
+	for _, p := range paths {
+		if p == w.Path {
+			continue
+		}
+		rs, err := ReadResults(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.add(p, rs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add puts results read from path into Done, refusing another run's.
+func (w *ResultsWriter) add(path string, rs []Result) error {
+	for _, r := range rs {
+		if r.Run != w.Run {
+			return fmt.Errorf("results %s: written by run %s, this run is %s (another model, data, plan or options): use another --out, or delete the file to start over", path, r.Run, w.Run)
+		}
+		w.Done[r.Key] = r
+	}
+	return nil
 }
 
 // truncateTo cuts a results file after its last complete line (a missing

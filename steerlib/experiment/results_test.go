@@ -3,6 +3,7 @@ package experiment
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -13,6 +14,20 @@ func someResults(keys ...string) []Result {
 		rs = append(rs, Result{Key: k, Record: k, Instructions: []string{"punctuation:no_comma"}, Condition: CondWithout, Response: "a, b", Loose: k > "b"})
 	}
 	return rs
+}
+
+// writeResults writes someResults(keys...) of run to path.
+func writeResults(t *testing.T, path, run string, keys ...string) string {
+	t.Helper()
+	w, err := OpenResults(path, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append(someResults(keys...)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return path
 }
 
 func TestResultsResume(t *testing.T) {
@@ -58,16 +73,7 @@ func TestResultsResume(t *testing.T) {
 func TestMerge(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, run string, keys ...string) string {
-		p := filepath.Join(dir, name)
-		w, err := OpenResults(p, run)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Append(someResults(keys...)); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		return p
+		return writeResults(t, filepath.Join(dir, name), run, keys...)
 	}
 	s0, s1 := write("s0.jsonl", "R", "c", "a"), write("s1.jsonl", "R", "b", "a")
 	other := write("o.jsonl", "Q", "d")
@@ -97,5 +103,50 @@ func TestFingerprintID(t *testing.T) {
 	c := Fingerprint{Model: "m", Data: "d2", Options: map[string]string{"x": "1", "y": "2"}}
 	if a.ID() != b.ID() || a.ID() == c.ID() || len(a.ID()) != 16 {
 		t.Errorf("ids %s %s %s", a.ID(), b.ID(), c.ID())
+	}
+}
+
+func TestResultsInclude(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, run string, keys ...string) string {
+		return writeResults(t, filepath.Join(dir, name), run, keys...)
+	}
+	own := write("own.jsonl", "r1", "a")
+	other := write("other.jsonl", "r1", "b", "c")
+	foreign := write("foreign.jsonl", "r2", "d")
+	cases := []struct {
+		name    string
+		paths   []string
+		done    string
+		wantErr string
+	}{
+		{"another shard's file", []string{own, other}, "a b c", ""},
+		{"a missing file is skipped", []string{filepath.Join(dir, "none.jsonl")}, "a", ""},
+		{"another run is refused", []string{other, foreign}, "", "written by run r2, this run is r1"},
+	}
+	for _, c := range cases {
+		w, err := OpenResults(own, "r1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.Include(c.paths...)
+		w.Close()
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%s: error %v, want %q", c.name, err, c.wantErr)
+			}
+			continue
+		}
+		var keys []string
+		for k := range w.Done {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if err != nil || strings.Join(keys, " ") != c.done {
+			t.Errorf("%s: done %v (%v), want %s", c.name, keys, err, c.done)
+		}
+	}
+	if rs, _ := ReadResults(own); len(rs) != 1 {
+		t.Errorf("Include wrote into the own file: %d lines", len(rs))
 	}
 }

@@ -89,47 +89,24 @@ func (r *Runner) Run(ctx context.Context, units []Unit, w *ResultsWriter) (int, 
 	return done, nil
 }
 
-// batches groups units that share the same steering (a batch-wide steering
-// is what model.Generate takes today) into batches of BatchSize, groups in
-// order of first appearance. With per-row steering this becomes a plain split.
+// batches splits units, in order, into batches of BatchSize (default 8).
+// Each row carries its own steering (model.GenerateOptions.RowSteer), so a
+// batch mixes candidates, layers and conditions freely in one graph.
 func (r *Runner) batches(units []Unit) [][]Unit {
 	size := r.BatchSize
 	if size <= 0 {
 		size = 8
 	}
-	var order []string
-	groups := map[string][]Unit{}
-	for _, u := range units {
-		k := steerKey(u.Steering)
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], u)
-	}
 	var out [][]Unit
-	for _, k := range order {
-		g := groups[k]
-		for len(g) > 0 {
-			n := min(size, len(g))
-			out = append(out, g[:n])
-			g = g[n:]
-		}
+	for len(units) > 0 {
+		n := min(size, len(units))
+		out = append(out, units[:n])
+		units = units[n:]
 	}
 	return out
 }
 
-// steerKey identifies the operators of a steering list (ids aside).
-func steerKey(sts []Steering) string {
-	var b strings.Builder
-	for _, s := range sts {
-		if s.Layer != NoLayer {
-			fmt.Fprintf(&b, "%s@%d:%s=%g;", s.Vector, s.Layer, s.Op, s.Coef)
-		}
-	}
-	return b.String()
-}
-
-// runBatch generates, scores and screens one batch of units sharing their ops.
+// runBatch generates, scores and screens one batch of units.
 func (r *Runner) runBatch(batch []Unit) ([]Result, error) {
 	texts, res, err := r.generate(batch)
 	if err != nil {
@@ -154,12 +131,14 @@ func (r *Runner) runBatch(batch []Unit) ([]Result, error) {
 	return out, nil
 }
 
-// generate runs greedy generation for a batch whose units share their ops
+// generate runs greedy generation for a batch, each unit under its own ops,
 // and returns the decoded responses.
 func (r *Runner) generate(batch []Unit) ([]string, *model.GenerateResult, error) {
 	rows := make([][]int, len(batch))
+	steer := make([][]model.SteerOp, len(batch))
 	longest := 0
 	for i, u := range batch {
+		steer[i] = u.Ops
 		ids, err := r.Encode(u.Prompt)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode %s: %w", u.Key, err)
@@ -177,7 +156,7 @@ func (r *Runner) generate(batch []Unit) ([]string, *model.GenerateResult, error)
 		maxNew = min(maxNew, mp-longest)
 	}
 	decode := func(ids []int) (string, error) { return r.Tok.Decode(ids, true) }
-	opts := model.GenerateOptions{MaxNewTokens: maxNew, Greedy: true, StopAtEOS: true, Steer: batch[0].Ops, Decode: decode}
+	opts := model.GenerateOptions{MaxNewTokens: maxNew, Greedy: true, StopAtEOS: true, RowSteer: steer, Decode: decode}
 	if r.Plain {
 		opts.StopStrings = []string{plainStop}
 	}

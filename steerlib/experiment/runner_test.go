@@ -1,6 +1,11 @@
 package experiment
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/gosteer/gosteer/steerlib/vectors"
+)
 
 func TestCleanResponse(t *testing.T) {
 	cases := []struct {
@@ -21,30 +26,34 @@ func TestCleanResponse(t *testing.T) {
 	}
 }
 
-func TestBatchesGroupBySteering(t *testing.T) {
+func TestBatchesSplitInOrder(t *testing.T) {
 	st := func(l Layer, c float64) []Steering {
 		return []Steering{{ID: "x", Vector: "v", Layer: l, Op: OpAdd, Coef: c}}
 	}
 	units := []Unit{
 		{Key: "a"}, {Key: "b", Steering: st(1, 2)}, {Key: "c"}, {Key: "d", Steering: st(1, 2)},
-		{Key: "e", Steering: st(1, 3)}, {Key: "f"}, {Key: "g", Steering: []Steering{{ID: "y", Layer: NoLayer}}},
+		{Key: "e", Steering: st(1, 3)}, {Key: "f"}, {Key: "g", Steering: []Steering{{ID: "y", Layer: vectors.NoLayer}}},
 	}
-	r := &Runner{BatchSize: 2}
-	var got []string
-	for _, b := range r.batches(units) {
-		s := ""
-		for _, u := range b {
-			s += u.Key
+	cases := []struct {
+		size int
+		want string
+	}{
+		{2, "ab cd ef g"}, // steerings mix within a batch (per-row steering)
+		{3, "abc def g"},
+		{0, "abcdefg"}, // default 8
+		{7, "abcdefg"},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, b := range (&Runner{BatchSize: c.size}).batches(units) {
+			s := ""
+			for _, u := range b {
+				s += u.Key
+			}
+			got = append(got, s)
 		}
-		got = append(got, s)
-	}
-	want := []string{"ac", "fg", "bd", "e"} // unsteered (and "none") together, then each steering
-	if len(got) != len(want) {
-		t.Fatalf("batches %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("batches %v, want %v", got, want)
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("batch size %d: batches %q, want %q", c.size, g, c.want)
 		}
 	}
 }

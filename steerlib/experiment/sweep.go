@@ -22,9 +22,9 @@ const (
 )
 
 // DefaultCandidates returns the paper's candidate layers for a model of L
-// blocks: NoLayer, then every second layer from ⌊L/5⌋.
+// blocks: vectors.NoLayer, then every second layer from ⌊L/5⌋.
 func DefaultCandidates(numLayers int) []int {
-	out := []int{NoLayer}
+	out := []int{vectors.NoLayer}
 	for l := numLayers / 5; l < numLayers; l += 2 {
 		out = append(out, l)
 	}
@@ -94,7 +94,7 @@ type SweepSpec struct {
 	// WithInstruction searches for the "with" setting (prompts with the
 	// instruction) instead of "without".
 	WithInstruction bool
-	// Layers are the candidate layers, NoLayer included if wanted (default
+	// Layers are the candidate layers, vectors.NoLayer included if wanted (default
 	// DefaultCandidates). Coefs are the add coefficients tried (default: the
 	// layer's ‖v‖). Ops overrides DefaultOp per instruction id.
 	Layers []int
@@ -149,7 +149,7 @@ type candidate struct {
 }
 
 func (c candidate) key() string {
-	if c.layer == NoLayer {
+	if c.layer == vectors.NoLayer {
 		return "none"
 	}
 	return fmt.Sprintf("L%d:%s=%s", c.layer, c.op, strconv.FormatFloat(c.coef, 'g', 6, 64))
@@ -244,8 +244,8 @@ func candidates(set *vectors.Set, op string, layers []int, coefs []float64, numL
 	}
 	var out []candidate
 	for _, l := range layers {
-		if l == NoLayer {
-			out = append(out, candidate{layer: NoLayer})
+		if l == vectors.NoLayer {
+			out = append(out, candidate{layer: vectors.NoLayer})
 			continue
 		}
 		if l < 0 || l >= numLayers {
@@ -303,7 +303,7 @@ func sweepUnits(spec *SweepSpec, jobs []sweepJob) ([]Unit, error) {
 				return nil, err
 			}
 			cond := set
-			if c.layer != NoLayer {
+			if c.layer != vectors.NoLayer {
 				cond += "+steer"
 			}
 			for _, rec := range j.recs {
@@ -325,7 +325,7 @@ func sweepKey(setting, id string, c candidate, rec Record) string {
 
 // candidateSteering returns the steering record and operators of a candidate.
 func candidateSteering(j sweepJob, c candidate) ([]Steering, []model.SteerOp, error) {
-	if c.layer == NoLayer {
+	if c.layer == vectors.NoLayer {
 		return nil, nil, nil
 	}
 	coef := c.coef
@@ -373,7 +373,7 @@ func choosePlan(spec *SweepSpec, m *model.Model, jobs []sweepJob, done map[strin
 		scores[best].Chosen = true
 		c := j.cands[best]
 		ch := Choice{Vector: j.vf.Path, Layer: Layer(c.layer), Op: j.op}
-		if c.layer != NoLayer {
+		if c.layer != vectors.NoLayer {
 			coef := c.coef
 			ch.Coef = &coef
 		}
@@ -402,13 +402,13 @@ func scoreCandidate(c candidate, rs []Result) CandidateScore {
 
 // Choose fills each candidate's Score and returns the index of the best:
 // Score is the accuracy, or 0 when the degenerate share exceeds the baseline
-// (0; or, for base models, the share of the first NoLayer candidate). The
+// (0; or, for base models, the share of the first vectors.NoLayer candidate). The
 // highest score wins; ties go to the earliest candidate.
 func Choose(scores []CandidateScore, baseModel bool) int {
 	baseline := 0.0
 	if baseModel {
 		for _, s := range scores {
-			if s.Layer == NoLayer {
+			if s.Layer == vectors.NoLayer {
 				baseline = s.Degenerate
 				break
 			}

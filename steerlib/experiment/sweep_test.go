@@ -32,12 +32,12 @@ func TestChoose(t *testing.T) {
 		want   int
 		score  []float64
 	}{
-		{"best accuracy", []cs{{Layer: NoLayer, Accuracy: 0.25}, {Layer: 2, Accuracy: 0.75}, {Layer: 4, Accuracy: 0.5}}, false, 1, []float64{0.25, 0.75, 0.5}},
-		{"tie goes to no steering", []cs{{Layer: NoLayer, Accuracy: 0.5}, {Layer: 2, Accuracy: 0.5}}, false, 0, []float64{0.5, 0.5}},
-		{"tie between layers goes to the earlier", []cs{{Layer: NoLayer}, {Layer: 2, Accuracy: 0.5}, {Layer: 4, Accuracy: 0.5}}, false, 1, []float64{0, 0.5, 0.5}},
-		{"degenerate scores 0", []cs{{Layer: NoLayer, Accuracy: 0.25}, {Layer: 2, Accuracy: 1, Degenerate: 0.125}, {Layer: 4, Accuracy: 0.5}}, false, 2, []float64{0.25, 0, 0.5}},
-		{"base model baseline", []cs{{Layer: NoLayer, Accuracy: 0.25, Degenerate: 0.25}, {Layer: 2, Accuracy: 1, Degenerate: 0.25}, {Layer: 4, Accuracy: 0.75, Degenerate: 0.5}}, true, 1, []float64{0.25, 1, 0}},
-		{"instruct baseline is 0", []cs{{Layer: NoLayer, Accuracy: 0.25, Degenerate: 0.25}, {Layer: 2, Accuracy: 1, Degenerate: 0.25}}, false, 0, []float64{0, 0}},
+		{"best accuracy", []cs{{Layer: vectors.NoLayer, Accuracy: 0.25}, {Layer: 2, Accuracy: 0.75}, {Layer: 4, Accuracy: 0.5}}, false, 1, []float64{0.25, 0.75, 0.5}},
+		{"tie goes to no steering", []cs{{Layer: vectors.NoLayer, Accuracy: 0.5}, {Layer: 2, Accuracy: 0.5}}, false, 0, []float64{0.5, 0.5}},
+		{"tie between layers goes to the earlier", []cs{{Layer: vectors.NoLayer}, {Layer: 2, Accuracy: 0.5}, {Layer: 4, Accuracy: 0.5}}, false, 1, []float64{0, 0.5, 0.5}},
+		{"degenerate scores 0", []cs{{Layer: vectors.NoLayer, Accuracy: 0.25}, {Layer: 2, Accuracy: 1, Degenerate: 0.125}, {Layer: 4, Accuracy: 0.5}}, false, 2, []float64{0.25, 0, 0.5}},
+		{"base model baseline", []cs{{Layer: vectors.NoLayer, Accuracy: 0.25, Degenerate: 0.25}, {Layer: 2, Accuracy: 1, Degenerate: 0.25}, {Layer: 4, Accuracy: 0.75, Degenerate: 0.5}}, true, 1, []float64{0.25, 1, 0}},
+		{"instruct baseline is 0", []cs{{Layer: vectors.NoLayer, Accuracy: 0.25, Degenerate: 0.25}, {Layer: 2, Accuracy: 1, Degenerate: 0.25}}, false, 0, []float64{0, 0}},
 	}
 	for _, c := range cases {
 		got := Choose(c.scores, c.base)

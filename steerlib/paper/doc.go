@@ -34,8 +34,8 @@
 // to the earliest candidate, so "no steering" wins ties.
 //
 // Every generation is a keyed work unit of steerlib/experiment (the engine):
-// its Runner generates and scores them, batching units that share their
-// steering, and its results writer appends them to results.jsonl line by
+// its Runner generates and scores them in full batches, each row under its
+// own steering, and its results writer appends them to results.jsonl line by
 // line, synced, so a killed run resumes where it stopped (a torn last line
 // is dropped) and a rerun generates nothing new. Results are fingerprinted
 // (models, data, options): a folder of another run is refused. --shard i/n

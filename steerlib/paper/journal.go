@@ -21,13 +21,11 @@ func shardFile(s experiment.Shard) string {
 }
 
 // Journal is a run folder's results: the engine's results writer for this
-// shard's file (appended line by line, synced, resumable) and the finished
-// units of the other shards' files.
+// shard's file (appended line by line, synced, resumable), whose Done also
+// holds the finished units of the other shards' files there.
 type Journal struct {
-	dir    string
-	shard  experiment.Shard
-	w      *experiment.ResultsWriter
-	others map[string]experiment.Result
+	dir string
+	w   *experiment.ResultsWriter
 }
 
 // OpenJournal opens this shard's results file in dir for run (an
@@ -37,40 +35,24 @@ func OpenJournal(dir string, shard experiment.Shard, run string) (*Journal, erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	own := filepath.Join(dir, shardFile(shard))
-	w, err := experiment.OpenResults(own, run)
+	w, err := experiment.OpenResults(filepath.Join(dir, shardFile(shard)), run)
 	if err != nil {
 		return nil, err
 	}
-	j := &Journal{dir: dir, shard: shard, w: w, others: map[string]experiment.Result{}}
 	files, err := filepath.Glob(filepath.Join(dir, "results*.jsonl"))
+	if err == nil {
+		err = w.Include(files...)
+	}
 	if err != nil {
+		w.Close()
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	for _, p := range files {
-		if p == own {
-			continue
-		}
-		rs, err := experiment.ReadResults(p)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rs {
-			if r.Run != run {
-				return nil, fmt.Errorf("journal: %s is from run %s, this run is %s (another model, data or options): use another --out", p, r.Run, run)
-			}
-			j.others[r.Key] = r
-		}
-	}
-	return j, nil
+	return &Journal{dir: dir, w: w}, nil
 }
 
 // Get returns the finished result of a unit key.
 func (j *Journal) Get(key string) (experiment.Result, bool) {
-	if r, ok := j.w.Done[key]; ok {
-		return r, true
-	}
-	r, ok := j.others[key]
+	r, ok := j.w.Done[key]
 	return r, ok
 }
 

@@ -17,7 +17,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gosteer/gosteer/plots"
-	"github.com/gosteer/gosteer/steerlib/experiment"
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 // Table is a result table: its Markdown is table.md, its CSV table.csv.
@@ -151,7 +151,7 @@ func (r *Report) html(pngs map[string][]byte) string {
 func describe(st []Steering) string {
 	var parts []string
 	for _, s := range st {
-		if s.Layer != experiment.NoLayer {
+		if s.Layer != vectors.NoLayer {
 			parts = append(parts, fmt.Sprintf("%s@%d:%s=%.3g", s.Vector, s.Layer, s.Op, s.Coef))
 		}
 	}

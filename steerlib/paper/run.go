@@ -25,7 +25,7 @@ const (
 
 // Steering is one operator applied during a generation (the engine's
 // type): Vector names the direction set (an instruction id, "concise",
-// "word:owl"), Layer is experiment.NoLayer for none, Op is "add"
+// "word:owl"), Layer is vectors.NoLayer for none, Op is "add"
 // (x ← x + c·û) or "clamp" (x ← x + (z̄ − x·û)·û), Coef is c or z̄.
 type Steering = experiment.Steering
 
@@ -88,7 +88,7 @@ type Env struct {
 func (e *Env) ops(st []Steering) ([]model.SteerOp, error) {
 	var out []model.SteerOp
 	for _, s := range st {
-		if s.Layer == experiment.NoLayer {
+		if s.Layer == vectors.NoLayer {
 			continue
 		}
 		set, ok := e.Vectors[s.Vector]

@@ -19,13 +19,14 @@ func init() {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "(--shape "+strings.Join(model.ShapeNames(), "|")+" | --model DIR) [--dtype f32|bf16] [--batches 1,16] [--prompt N] [--new N] [--out FILE.json]", stderr)
+	fs := newFlagSet("bench", "(--shape "+strings.Join(model.ShapeNames(), "|")+" | --model DIR) [--dtype f32|bf16] [--batches 1,16] [--prompt N] [--new N] [--per-row] [--out FILE.json]", stderr)
 	rf := addRuntimeFlags(fs, false)
 	shape := fs.String("shape", "", "a real model's shape with random weights: "+strings.Join(model.ShapeNames(), ", "))
 	batches := fs.String("batches", "1,16", "comma-separated batch sizes")
 	promptLen := fs.Int("prompt", 128, "prompt tokens per row")
 	newTokens := fs.Int("new", 32, "generated tokens per row (≥ 2)")
 	steerLayer := fs.Int("steer-layer", -1, "layer of the steered runs' add operator (default: middle)")
+	perRow := fs.Bool("per-row", false, "also time per-row steering (each row its own candidate layer, some none: a layer sweep's batch)")
 	out := fs.String("out", "", "also write the figures as JSON here")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -77,7 +78,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "steer bench %s: %s, %s, %d layers, hidden %d, vocab %d\n", name, backend.Describe(*rf.backend, b),
 		m.DType(), m.Config.NumLayers, m.Config.HiddenSize, m.Config.VocabSize)
 	res, err := model.Bench(m, model.BenchOptions{Batches: bs, PromptLen: *promptLen, NewTokens: *newTokens,
-		SteerLayer: *steerLayer, Log: stdout})
+		SteerLayer: *steerLayer, PerRow: *perRow, Log: stdout})
 	if err != nil {
 		return err
 	}

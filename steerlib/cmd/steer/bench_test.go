@@ -44,6 +44,33 @@ func TestBenchCLI(t *testing.T) {
 			t.Errorf("row %d: %+v", i, r)
 		}
 	}
+	// --per-row adds a third row per batch size: per-row steering.
+	code, stdout, stderr = runSteer("bench", "--model", runtimeFixture("qwen2"), "--batches", "2", "--prompt", "5", "--new", "3", "--per-row", "--out", out)
+	if code != 0 {
+		t.Fatalf("--per-row: exit %d: %s", code, stderr)
+	}
+	if data, err = os.ReadFile(out); err != nil {
+		t.Fatal(err)
+	}
+	var pr struct {
+		Rows []struct {
+			Batch   int     `json:"batch"`
+			Mode    string  `json:"mode"`
+			Steered bool    `json:"steered"`
+			Decode  float64 `json:"decode_ms_per_step"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(data, &pr); err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.Rows) != 3 || !strings.Contains(stdout, "per-row") {
+		t.Fatalf("--per-row: want plain, steered and per-row rows, got %+v\n%s", pr.Rows, stdout)
+	}
+	for i, r := range pr.Rows {
+		if r.Batch != 2 || r.Mode != []string{"plain", "steered", "per-row"}[i] || r.Steered != (i > 0) || r.Decode <= 0 {
+			t.Errorf("--per-row row %d: %+v", i, r)
+		}
+	}
 	if code, _, stderr := runSteer("bench", "--shape", "smollm2-135m", "--model", runtimeFixture("qwen2")); code != 2 {
 		t.Errorf("--shape with --model: exit %d (%s), want usage error 2", code, stderr)
 	}

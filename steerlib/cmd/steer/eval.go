@@ -23,39 +23,68 @@ func init() {
 	})
 }
 
+// jobFlags are the flags of every engine command (eval, sweep, paper).
+type jobFlags struct {
+	rt            runtimeFlags
+	ppl, shard    *string
+	maxNew, batch *int
+	quiet         *bool
+}
+
+// addJobFlags defines the engine flags with the command's defaults.
+func addJobFlags(fs *flag.FlagSet, maxNew, batch int) jobFlags {
+	return jobFlags{
+		rt:     addRuntimeFlags(fs, false),
+		ppl:    fs.String("ppl-model", "", "perplexity screen model folder (the paper: GPT-2), adding perplexity to every result (empty: no screen)"),
+		maxNew: fs.Int("max-new-tokens", maxNew, "new tokens per response at most (the paper allows 2048)"),
+		batch:  fs.Int("batch", batch, "prompts generated together"),
+		shard:  fs.String("shard", "", "run share i/n of the units (0 ≤ i < n); default from JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT"),
+		quiet:  fs.Bool("quiet", false, "no progress on stderr"),
+	}
+}
+
+// shardSpec returns the --shard flag, else the shard of a Kubernetes Indexed
+// Job or Slurm array, else the whole run.
+func (f jobFlags) shardSpec(getenv func(string) string) (experiment.Shard, error) {
+	if *f.shard != "" {
+		return experiment.ParseShard(*f.shard)
+	}
+	s, _, err := experiment.ShardFromEnv(getenv)
+	return s, err
+}
+
+// loadOptions turns --dtype and --backend into model.Load options.
+func (f jobFlags) loadOptions() ([]model.Option, error) {
+	dt, err := parseDType(*f.rt.dtype)
+	if err != nil {
+		return nil, err
+	}
+	return []model.Option{model.WithDType(dt), model.WithBackend(*f.rt.backend)}, nil
+}
+
 // expFlags are the flags eval and sweep share.
 type expFlags struct {
-	rt          runtimeFlags
+	jobFlags
 	data        *string
-	pplModel    *string
-	maxNew      *int
-	batch       *int
 	plain       *bool
-	shard       *string
 	trainPairs  *string
 	allowOverlp *bool
-	quiet       *bool
 }
 
 func addExpFlags(fs *flag.FlagSet) expFlags {
 	return expFlags{
-		rt:          addRuntimeFlags(fs, false),
+		jobFlags:    addJobFlags(fs, experiment.DefaultMaxNewTokens, 8),
 		data:        fs.String("data", "", "JSONL records: prompt, prompt_without_instruction, instruction_id_list, kwargs[, instruction_id_list_for_eval]"),
-		pplModel:    fs.String("ppl-model", "", "perplexity screen model folder (the paper: GPT-2); adds perplexity to every result"),
-		maxNew:      fs.Int("max-new-tokens", experiment.DefaultMaxNewTokens, "new tokens per response at most (the paper allows 2048)"),
-		batch:       fs.Int("batch", 8, "prompts generated together"),
 		plain:       fs.Bool("plain", false, "base model: \"Q: …\\nA:\" prompts instead of the chat template; answers stop at the next \"Q:\""),
-		shard:       fs.String("shard", "", "run share i/n of the units (0 ≤ i < n); default from JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT"),
 		trainPairs:  fs.String("train-pairs", "", "comma-separated pair files the vectors were computed from: refuse when their prompts overlap --data"),
 		allowOverlp: fs.Bool("allow-overlap", false, "with --train-pairs: only warn when training and evaluation prompts overlap"),
-		quiet:       fs.Bool("quiet", false, "no progress bar"),
 	}
 }
 
 // options checks the shared flags (shard, model options, overlap of the
 // training pairs with --data) and returns them as experiment.RunOptions.
 func (f expFlags) options(stderr io.Writer) (experiment.RunOptions, error) {
-	o := experiment.RunOptions{Model: *f.rt.model, Data: *f.data, PPLModel: *f.pplModel, MaxNewTokens: *f.maxNew,
+	o := experiment.RunOptions{Model: *f.rt.model, Data: *f.data, PPLModel: *f.ppl, MaxNewTokens: *f.maxNew,
 		BatchSize: *f.batch, Plain: *f.plain, Progress: f.progress(stderr), Log: stderr}
 	var err error
 	if o.Shard, err = f.shardSpec(os.Getenv); err != nil {
@@ -67,26 +96,12 @@ func (f expFlags) options(stderr io.Writer) (experiment.RunOptions, error) {
 	return o, f.checkOverlap(stderr)
 }
 
-// shardSpec returns the --shard flag, else the shard of a Kubernetes Indexed
-// Job or Slurm array, else the whole run.
-func (f expFlags) shardSpec(getenv func(string) string) (experiment.Shard, error) {
-	if *f.shard != "" {
-		return experiment.ParseShard(*f.shard)
-	}
-	s, _, err := experiment.ShardFromEnv(getenv)
-	return s, err
-}
-
 // modelOptions turns --dtype and --backend into model.Load options.
 func (f expFlags) modelOptions() ([]model.Option, error) {
 	if *f.rt.model == "" {
 		return nil, fmt.Errorf("--model is required")
 	}
-	dt, err := parseDType(*f.rt.dtype)
-	if err != nil {
-		return nil, err
-	}
-	return []model.Option{model.WithDType(dt), model.WithBackend(*f.rt.backend)}, nil
+	return f.loadOptions()
 }
 
 func (f expFlags) progress(stderr io.Writer) experiment.Progress {

@@ -100,7 +100,7 @@ func TestSweepEvalShardsResume(t *testing.T) {
 	}
 	for _, id := range []string{"change_case:english_lowercase", "change_case:english_capital"} {
 		cs := p.Candidates[id]
-		if len(cs) != 3 || cs[0].Layer != experiment.NoLayer || cs[1].Layer != 0 || cs[2].Layer != 2 || cs[0].N != 2 {
+		if len(cs) != 3 || cs[0].Layer != vectors.NoLayer || cs[1].Layer != 0 || cs[2].Layer != 2 || cs[0].N != 2 {
 			t.Errorf("%s: candidates %+v (want none, 0, 2 for 4 layers)", id, cs)
 		}
 	}

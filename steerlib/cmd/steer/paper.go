@@ -29,24 +29,20 @@ func init() {
 
 // paperFlags are the flags of steer paper.
 type paperFlags struct {
-	rt                                runtimeFlags
-	base, ppl, data, out, shard       *string
+	jobFlags
+	base, data, out                   *string
 	instructions, layers, scales, cfs *string
-	n, valN, pairsN, maxNew, batch    *int
-	lengthLayer                       *int
+	n, valN, pairsN, lengthLayer      *int
 	composeScale                      *float64
 	seed                              *uint64
-	quiet                             *bool
 }
 
 func addPaperFlags(fs *flag.FlagSet) paperFlags {
 	return paperFlags{
-		rt:           addRuntimeFlags(fs, false),
+		jobFlags:     addJobFlags(fs, 256, 16),
 		base:         fs.String("base", "", "transfer: the base model folder (embedded model: tinyif's base when its shape matches, else the same weights prompted \"Q: …\\nA:\")"),
-		ppl:          fs.String("ppl-model", "", "perplexity screen model folder (the paper: GPT-2); none: no screen"),
 		data:         fs.String("data", "", "the paper's data folder (default ../shared/data/llm-steer-instruct beside the repository when present; the embedded model uses its own prompt sets)"),
 		out:          fs.String("out", "", "run folder: results.jsonl, table.md, table.csv, plan.json, figures (.svg, .png), report.html"),
-		shard:        fs.String("shard", "", "run share i/n of each phase's units; default from JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT"),
 		instructions: fs.String("instructions", "", "comma-separated format instructions (format, compose, transfer; default: all)"),
 		layers:       fs.String("layers", "", "layer-search candidates, e.g. none,2,4 (default: none + every 2nd layer from ⌊L/5⌋)"),
 		scales:       fs.String("scales", "", "words: add coefficients to search, × ‖v‖ (default 1,2,4)"),
@@ -54,12 +50,9 @@ func addPaperFlags(fs *flag.FlagSet) paperFlags {
 		n:            fs.Int("n", 0, "test prompts per instruction (length: base queries) at most (0: all)"),
 		valN:         fs.Int("val-n", 8, "validation prompts per layer search"),
 		pairsN:       fs.Int("pairs-n", 0, "training pairs (queries) per direction at most (0: all)"),
-		maxNew:       fs.Int("max-new-tokens", 256, "new tokens per response at most (the paper allows 2048)"),
-		batch:        fs.Int("batch", 16, "prompts generated together"),
 		lengthLayer:  fs.Int("length-layer", -1, "length, compose: layer of the conciseness add (-1: ⌊12·L/32⌋, the paper's 12 of 32)"),
 		composeScale: fs.Float64("compose-scale", 1, "compose: conciseness add coefficient × ‖v‖"),
 		seed:         fs.Uint64("seed", 42, "seed of the validation and test samples"),
-		quiet:        fs.Bool("quiet", false, "no progress on stderr"),
 	}
 }
 
@@ -145,12 +138,7 @@ func (pf paperFlags) runOptions(exp string, stderr io.Writer) (ro paper.RunOptio
 	if ro.Coefs, err = parseFloats("--coefs", *pf.cfs); err != nil {
 		return ro, closeAll, err
 	}
-	if *pf.shard != "" {
-		ro.Shard, err = experiment.ParseShard(*pf.shard)
-	} else {
-		ro.Shard, _, err = experiment.ShardFromEnv(os.Getenv)
-	}
-	if err != nil {
+	if ro.Shard, err = pf.shardSpec(os.Getenv); err != nil {
 		return ro, closeAll, err
 	}
 	err = pf.loadModels(&ro, exp, stderr, func(c func()) { closers = append(closers, c) })
@@ -193,11 +181,11 @@ func (pf paperFlags) loadModels(ro *paper.RunOptions, exp string, stderr io.Writ
 		}
 	}
 	if *pf.ppl != "" {
-		dt, err := parseDType(*pf.rt.dtype)
+		opts, err := pf.loadOptions()
 		if err != nil {
 			return err
 		}
-		if ro.Screen, err = experiment.LoadScreen(*pf.ppl, model.WithDType(dt), model.WithBackend(*pf.rt.backend)); err != nil {
+		if ro.Screen, err = experiment.LoadScreen(*pf.ppl, opts...); err != nil {
 			return err
 		}
 		onClose(func() { ro.Screen.Close() })

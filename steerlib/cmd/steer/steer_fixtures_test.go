@@ -9,12 +9,13 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 // steerFixtureNames are the architectures of steerlib/model/testdata/hf-tiny.
-var steerFixtureNames = []string{"llama", "llama_tied", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3"}
+var steerFixtureNames = []string{"llama", "llama_tied", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3", "gpt2"}
 
 // steerFixture is one fixture's reference outputs for steering.
 type steerFixture struct {
@@ -47,18 +48,15 @@ func openSteerFixture(t *testing.T, name string) *steerFixture {
 	}
 	f.layer = int(num("steer_layer"))
 	f.addC, f.genAddC, f.clampZ = num("add_c"), num("gen_add_c"), num("clamp_zbar")
-	var cfg struct {
-		NumLayers int `json:"num_hidden_layers"`
-		Hidden    int `json:"hidden_size"`
-	}
 	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
+	cfg, err := model.ParseConfig(b) // GPT-2 names them n_layer and n_embd
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.numLayers, f.hiddenSize = cfg.NumLayers, cfg.Hidden
+	f.numLayers, f.hiddenSize = cfg.NumLayers, cfg.HiddenSize
 	return f
 }
 

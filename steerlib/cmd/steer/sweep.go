@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/gosteer/gosteer/steerlib/experiment"
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 func init() {
@@ -83,7 +84,7 @@ func writePlanTable(w io.Writer, p *experiment.Plan) {
 				mark = "<- chosen"
 			}
 			layer := "none"
-			if c.Layer != experiment.NoLayer {
+			if c.Layer != vectors.NoLayer {
 				layer = strconv.Itoa(int(c.Layer))
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.3g\t%d\t%.3f\t%.3f\t%.3f\t%s\n", id, layer, c.Op, c.Coef, c.N, c.Accuracy, c.Degenerate, c.Score, mark)
@@ -101,7 +102,7 @@ func parseCandidates(s string) ([]int, error) {
 	for _, p := range strings.Split(s, ",") {
 		p = strings.TrimSpace(p)
 		if p == "none" || p == "-1" {
-			out = append(out, experiment.NoLayer)
+			out = append(out, vectors.NoLayer)
 			continue
 		}
 		l, err := strconv.Atoi(p)
