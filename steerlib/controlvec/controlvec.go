@@ -65,13 +65,14 @@ type ExportOptions struct {
 // ErrLayerZero is returned when block 0 would be exported to GGUF.
 var ErrLayerZero = errors.New("layer 0 cannot be expressed as a GGUF control vector: llama.cpp numbers direction tensors from 1 (direction.N is added after block N) and rejects direction.0")
 
-// Export writes the chosen layers of s as a GGUF control vector.
+// Export writes the chosen layers of s as a GGUF control vector, through a
+// temporary file that Import must accept before it is renamed to path.
 func Export(s *vectors.Set, path string, opts ExportOptions) error {
 	g, err := toGGUF(s, opts)
 	if err != nil {
 		return fmt.Errorf("export gguf %s: %w", path, err)
 	}
-	if err := writeGGUFFile(path, g); err != nil {
+	if err := writeGGUFFile(path, g, importable); err != nil {
 		return fmt.Errorf("export gguf %s: %w", path, err)
 	}
 	return nil

@@ -432,7 +432,7 @@ func TestImportErrors(t *testing.T) {
 	zero := make([]float32, 8)
 	write := func(name string, g *ggufFile) string {
 		p := filepath.Join(dir, name)
-		if err := writeGGUFFile(p, g); err != nil {
+		if err := writeGGUFFile(p, g, nil); err != nil {
 			t.Fatal(err)
 		}
 		return p

@@ -9,7 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
 )
 
 // A minimal GGUF (version 3, little-endian) reader and writer, enough for
@@ -232,25 +233,17 @@ func encodeGGUF(out io.Writer, g *ggufFile) error {
 	return w.w.Flush()
 }
 
-// writeGGUFFile writes g to path atomically.
-func writeGGUFFile(path string, g *ggufFile) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = encodeGGUF(tmp, g); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// writeGGUFFile writes g to path through a temporary file that validate
+// (when not nil) must accept before it is renamed to path
+// (steerlib/internal/atomicfile).
+func writeGGUFFile(path string, g *ggufFile, validate func(tmp string) error) error {
+	return atomicfile.Write(path, func(f *os.File) error { return encodeGGUF(f, g) }, validate)
+}
+
+// importable is the validation of Export: the file must import.
+func importable(tmp string) error {
+	_, err := Import(tmp)
+	return err
 }
 
 // --- reading ---

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 // Result is one line of a results file: one work unit's response and verdicts.
@@ -70,19 +72,9 @@ func (f Fingerprint) String() string {
 	return f.ID() + " " + string(b)
 }
 
-// FileDigest returns the hex SHA-256 of a file's content.
-func FileDigest(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("fingerprint: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("fingerprint %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+// FileDigest returns the hex SHA-256 of a file's content
+// (vectors.FileFingerprint).
+func FileDigest(path string) (string, error) { return vectors.FileFingerprint(path) }
 
 // ModelDigest identifies a model folder without reading its weights: the
 // digest of config.json and the names and sizes of its weight files.

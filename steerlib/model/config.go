@@ -259,6 +259,9 @@ func (c *Config) readRoPEDecoder(r *reader) error {
 	c.NumHeads = r.int("num_attention_heads", 0)
 	c.NumKVHeads = r.int("num_key_value_heads", c.NumHeads)
 	if c.NumHeads > 0 {
+		if _, ok := r.raw["head_dim"]; !ok && c.HiddenSize%c.NumHeads != 0 {
+			return fmt.Errorf("config: hidden_size %d is not a multiple of num_attention_heads %d (and no head_dim is given)", c.HiddenSize, c.NumHeads)
+		}
 		c.HeadDim = r.int("head_dim", c.HiddenSize/c.NumHeads)
 	}
 	c.MaxPositions = r.int("max_position_embeddings", 0)
@@ -436,6 +439,12 @@ func (c *Config) Validate() error {
 		if f.v <= 0 {
 			return fmt.Errorf("config: %s must be positive, got %d", f.name, f.v)
 		}
+	}
+	if c.MaxPositions < 0 {
+		return fmt.Errorf("config: max_position_embeddings must not be negative, got %d", c.MaxPositions)
+	}
+	if math.IsNaN(c.RMSNormEps) || math.IsInf(c.RMSNormEps, 0) || c.RMSNormEps < 0 {
+		return fmt.Errorf("config: the norm epsilon (rms_norm_eps, layer_norm_epsilon) must be a finite number ≥ 0, got %g (a negative epsilon gives NaN activations)", c.RMSNormEps)
 	}
 	if err := c.checkSizes(); err != nil {
 		return err

@@ -22,8 +22,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
 )
 
 // Pair is one request with and without an instruction.
@@ -184,28 +185,15 @@ func Write(w io.Writer, ps []Pair) error {
 }
 
 // Save writes pairs to a JSONL file atomically (temporary file + rename).
-func Save(path string, ps []Pair) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("save pairs: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+func Save(path string, ps []Pair) error {
+	err := atomicfile.Write(path, func(f *os.File) error {
+		bw := bufio.NewWriter(f)
+		if err := Write(bw, ps); err != nil {
+			return err
 		}
-	}()
-	bw := bufio.NewWriter(tmp)
-	if err := Write(bw, ps); err != nil {
-		return fmt.Errorf("save pairs %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("save pairs %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save pairs %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+		return bw.Flush()
+	}, nil)
+	if err != nil {
 		return fmt.Errorf("save pairs %s: %w", path, err)
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gosteer/gosteer/steerlib/safetensors"
@@ -33,6 +35,34 @@ type Accumulator struct {
 	Fingerprint [32]byte
 	// ModelHint and InstructionID are carried into the vector set.
 	ModelHint, InstructionID string
+	// Run records what made the state (saved with it), so that a resumed
+	// or updated run can refuse a different model, pairs or options.
+	Run RunInfo
+}
+
+// RunInfo describes the run that last added pairs to an Accumulator.
+// Fingerprints are opaque strings (hex SHA-256 in the steer CLI: see
+// ModelFingerprint and FileFingerprint); empty means unknown.
+type RunInfo struct {
+	// Model fingerprints the model (config and weights).
+	Model string
+	// Options fingerprints the options that change the sums (method,
+	// prompt format, template date, tokenizer files, instruction).
+	Options string
+	// Pairs fingerprints the pair file this run reads.
+	Pairs string
+	// BaseN and BaseFingerprint are N and Fingerprint before this run: the
+	// pairs of earlier runs (an update adds to them).
+	BaseN           int
+	BaseFingerprint [32]byte
+	// Complete reports that the run read its whole pair file.
+	Complete bool
+}
+
+// StartRun records the start of a run over another pair file (a new state,
+// or an update): the pairs so far become its base.
+func (a *Accumulator) StartRun(model, options, pairs string) {
+	a.Run = RunInfo{Model: model, Options: options, Pairs: pairs, BaseN: a.N, BaseFingerprint: a.Fingerprint}
 }
 
 // NewAccumulator returns an empty accumulator for a model with numLayers
@@ -277,15 +307,25 @@ func (a *Accumulator) Save(path string) error {
 		}
 	}
 	md := map[string]string{
-		"gosteer.format": StateFormatTag,
-		"n_pairs":        strconv.Itoa(a.N),
-		"num_layers":     strconv.Itoa(a.NumLayers),
-		"hidden_size":    strconv.Itoa(a.Hidden),
-		"fingerprint":    hex.EncodeToString(a.Fingerprint[:]),
-		"model_hint":     a.ModelHint,
-		"instruction_id": a.InstructionID,
+		"gosteer.format":       StateFormatTag,
+		"n_pairs":              strconv.Itoa(a.N),
+		"num_layers":           strconv.Itoa(a.NumLayers),
+		"hidden_size":          strconv.Itoa(a.Hidden),
+		"fingerprint":          hex.EncodeToString(a.Fingerprint[:]),
+		"model_hint":           a.ModelHint,
+		"instruction_id":       a.InstructionID,
+		"run.model":            a.Run.Model,
+		"run.options":          a.Run.Options,
+		"run.pairs":            a.Run.Pairs,
+		"run.base_n":           strconv.Itoa(a.Run.BaseN),
+		"run.base_fingerprint": hex.EncodeToString(a.Run.BaseFingerprint[:]),
+		"run.complete":         strconv.FormatBool(a.Run.Complete),
 	}
-	if err := safetensors.Write(path, ts, md); err != nil {
+	data, err := safetensors.Encode(ts, md)
+	if err != nil {
+		return fmt.Errorf("save vector state %s: %w", path, err)
+	}
+	if err := atomicfile.WriteBytes(path, data, nil); err != nil {
 		return fmt.Errorf("save vector state: %w", err)
 	}
 	return nil
@@ -303,6 +343,27 @@ func LoadAccumulator(path string) (*Accumulator, error) {
 		return nil, fmt.Errorf("load vector state %s: %w", path, err)
 	}
 	return a, nil
+}
+
+// readRun reads the run.* metadata (absent in states of older versions:
+// then Run stays empty and BaseN 0).
+func (a *Accumulator) readRun(md map[string]string) error {
+	a.Run = RunInfo{Model: md["run.model"], Options: md["run.options"], Pairs: md["run.pairs"], Complete: md["run.complete"] == "true"}
+	if s, ok := md["run.base_n"]; ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > a.N {
+			return fmt.Errorf("metadata run.base_n=%q: want an integer in [0, n_pairs=%d]", s, a.N)
+		}
+		a.Run.BaseN = n
+	}
+	if s, ok := md["run.base_fingerprint"]; ok {
+		fp, err := hex.DecodeString(s)
+		if err != nil || len(fp) != 32 {
+			return fmt.Errorf("metadata run.base_fingerprint=%q: want 64 hex digits", s)
+		}
+		copy(a.Run.BaseFingerprint[:], fp)
+	}
+	return nil
 }
 
 func accumulatorFrom(st *safetensors.File) (*Accumulator, error) {
@@ -338,6 +399,9 @@ func accumulatorFrom(st *safetensors.File) (*Accumulator, error) {
 		return nil, fmt.Errorf("metadata fingerprint=%q: want 64 hex digits", md["fingerprint"])
 	}
 	copy(a.Fingerprint[:], fp)
+	if err := a.readRun(md); err != nil {
+		return nil, err
+	}
 	read := func(name string, dst []float64, shape []int) error {
 		t, ok := st.Tensor(name)
 		if !ok {

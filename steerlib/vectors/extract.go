@@ -83,17 +83,20 @@ type ExtractOptions struct {
 	// interrupted run can resume.
 	StatePath       string
 	CheckpointEvery int
-	// Resume skips the first acc.N matching pairs of the source, checking
-	// that they are the pairs the accumulator saw (same fingerprint).
-	// Without Resume, every pair of the source is added to acc (an update
-	// with more pairs).
+	// Resume skips the first acc.N − acc.Run.BaseN matching pairs of the
+	// source (those this run already added), checking that they are the
+	// pairs the accumulator saw (same fingerprint from
+	// acc.Run.BaseFingerprint). Without Resume, every pair of the source is
+	// added to acc (an update with more pairs).
 	Resume bool
 }
 
 // Extract streams pairs from src, encodes both prompts of each, captures the
 // last-token residual stream at every layer in batches and adds the
 // differences to acc. It stops at the end of src, at the first error, or
-// when ctx is cancelled (after saving the state when StatePath is set).
+// when ctx is cancelled (after saving the state when StatePath is set and
+// pairs were added). The final save sets acc.Run.Complete; a run that adds
+// no pair at all writes no state.
 func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder, capture CaptureFunc, opts ExtractOptions) (err error) {
 	bs := opts.BatchSize
 	if bs <= 0 {
@@ -108,7 +111,7 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 	if in.id == "" {
 		in.id = acc.InstructionID
 	}
-	if opts.Resume && acc.N > 0 {
+	if opts.Resume && acc.N > acc.Run.BaseN {
 		if err := skipSeen(in, acc); err != nil {
 			return fmt.Errorf("resume: %w", err)
 		}
@@ -116,8 +119,10 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 	if acc.InstructionID == "" {
 		acc.InstructionID = in.id
 	}
-	save := func() error {
-		if opts.StatePath == "" {
+	startN := acc.N
+	save := func(final bool) error {
+		acc.Run.Complete = final
+		if opts.StatePath == "" || acc.N == 0 || (!final && acc.N == startN) {
 			return nil
 		}
 		return acc.Save(opts.StatePath)
@@ -127,7 +132,7 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 	batch := make([]pairs.Pair, 0, bs)
 	for nb, done := 0, false; !done; {
 		if err := ctx.Err(); err != nil {
-			if serr := save(); serr != nil {
+			if serr := save(false); serr != nil {
 				return errors.Join(err, serr)
 			}
 			return err
@@ -146,12 +151,12 @@ func Extract(ctx context.Context, acc *Accumulator, src PairSource, enc Encoder,
 		}
 		prog.Set(acc.N)
 		if nb++; nb%every == 0 {
-			if err := save(); err != nil {
+			if err := save(false); err != nil {
 				return err
 			}
 		}
 	}
-	return save()
+	return save(true)
 }
 
 // instructionFilter yields the pairs of one instruction from src: id when
@@ -182,14 +187,15 @@ func (f *instructionFilter) Next() (pairs.Pair, error) {
 	}
 }
 
-// skipSeen consumes the acc.N pairs acc already holds, checking that they are
-// the same pairs (same fingerprint).
+// skipSeen consumes the acc.N − acc.Run.BaseN pairs this run already added,
+// checking that they are the same pairs (same fingerprint).
 func skipSeen(src PairSource, acc *Accumulator) error {
-	var fp [32]byte
-	for i := 0; i < acc.N; i++ {
+	fp := acc.Run.BaseFingerprint
+	n := acc.N - acc.Run.BaseN
+	for i := 0; i < n; i++ {
 		p, err := src.Next()
 		if err == io.EOF {
-			return fmt.Errorf("the state holds %d pairs but the source has only %d", acc.N, i)
+			return fmt.Errorf("the state holds %d pairs of this source but it has only %d", n, i)
 		}
 		if err != nil {
 			return err
@@ -197,7 +203,7 @@ func skipSeen(src PairSource, acc *Accumulator) error {
 		fp = chainFingerprint(fp, p.With, p.Without)
 	}
 	if fp != acc.Fingerprint {
-		return fmt.Errorf("the first %d pairs of the source differ from those in the state (another dataset?)", acc.N)
+		return fmt.Errorf("the first %d pairs of the source differ from those in the state (another dataset?)", n)
 	}
 	return nil
 }

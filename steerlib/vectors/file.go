@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
+
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 )
 
@@ -66,7 +68,8 @@ func (s *Set) Metadata() map[string]string {
 	return md
 }
 
-// Save writes s to a native safetensors file (atomically).
+// Save writes s to a native safetensors file: through a temporary file
+// that Load must accept before it is renamed to path.
 func (s *Set) Save(path string) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("save vectors %s: %w", path, err)
@@ -75,7 +78,17 @@ func (s *Set) Save(path string) error {
 	for i, l := range s.Layers {
 		ts[i] = safetensors.F32(fmt.Sprintf("%s%d", DirectionPrefix, l.Layer), []int{s.Hidden}, l.U)
 	}
-	if err := safetensors.Write(path, ts, s.Metadata()); err != nil {
+	data, err := safetensors.Encode(ts, s.Metadata())
+	if err != nil {
+		return fmt.Errorf("save vectors %s: %w", path, err)
+	}
+	// The file must load back (through the same reader every tool uses)
+	// before it replaces path.
+	err = atomicfile.WriteBytes(path, data, func(tmp string) error {
+		_, err := Load(tmp)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("save vectors: %w", err)
 	}
 	return nil
@@ -125,7 +138,7 @@ func Load(path string) (*Set, error) {
 	}
 	st, err := safetensors.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("load vectors: %w", err)
+		return nil, fmt.Errorf("load vectors: %s cannot be read as a vector file (safetensors or GGUF): %w", path, err)
 	}
 	defer st.Close()
 	s, err := fromSafetensors(st)

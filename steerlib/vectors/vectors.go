@@ -28,6 +28,16 @@
 // exports them to and imports them from GGUF control vectors (llama.cpp,
 // repeng). Steering specs (see ParseSpec) name a vector file, a layer and an
 // operator on the command line.
+//
+// # Resumable extraction
+//
+// Extract adds pairs to an Accumulator of running sums (Σh⁺, Σh⁻ per layer)
+// and checkpoints it to a state file. The state records what made it
+// (RunInfo: fingerprints of the model, the options and the pair file, the
+// pairs of earlier runs, and whether the run read its whole file), so a
+// resumed or updated run can refuse a state made by something else. Every
+// file is written to a temporary name and renamed when complete; vector
+// files are read back by Load before the rename.
 package vectors
 
 import (

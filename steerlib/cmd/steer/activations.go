@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -166,10 +167,31 @@ func readInputBatch(path string) (model.Batch, error) {
 	if b.Mask, _, err = ints("attention_mask", false, b.B, b.T); err != nil {
 		return model.Batch{}, err
 	}
+	for i := 0; b.Mask != nil && i < b.B; i++ {
+		if !slices.ContainsFunc(b.Mask[i*b.T:(i+1)*b.T], func(v int32) bool { return v != 0 }) {
+			return model.Batch{}, fmt.Errorf("--input %s: row %d has no tokens (attention_mask all 0)", path, i)
+		}
+	}
 	if b.Positions, _, err = ints("position_ids", false, b.B, b.T); err != nil {
 		return model.Batch{}, err
 	}
 	return b, nil
+}
+
+// checkFiniteResult refuses NaN or Inf activations, naming the first layer
+// (in the forward order) where they appear: NaN weights, a norm epsilon that
+// makes a variance negative, or steering that overflows float32.
+func checkFiniteResult(res *model.ForwardResult, layers []int) error {
+	sorted := slices.Sorted(slices.Values(layers))
+	for _, l := range sorted {
+		if err := vectors.CheckFinite(res.Resid[l]); err != nil {
+			return fmt.Errorf("non-finite activations: resid_post.%d (after block %d) %w; check the weights, rms_norm_eps and steering coefficients", l, l, err)
+		}
+	}
+	if err := vectors.CheckFinite(res.Logits); err != nil {
+		return fmt.Errorf("non-finite logits: %w; check the weights, rms_norm_eps and steering coefficients", err)
+	}
+	return nil
 }
 
 func runActivations(args []string, stdout, stderr io.Writer) error {
@@ -186,6 +208,9 @@ func runActivations(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "steer activations: --model, --input and --out are required (and no positional arguments)")
 		fs.Usage()
 		return errUsage
+	}
+	if err := checkOutput("--out", *out, *input); err != nil {
+		return err
 	}
 	batch, err := readInputBatch(*input)
 	if err != nil {
@@ -213,6 +238,9 @@ func runActivations(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkFiniteResult(res, layers); err != nil {
+		return err
+	}
 	B, T, V, D := res.B, res.T, res.V, res.D
 	logitsShape, residShape := []int{B, T, V}, []int{B, T, D}
 	if *last {
@@ -229,7 +257,11 @@ func runActivations(args []string, stdout, stderr io.Writer) error {
 	if len(ops) > 0 {
 		meta["steer"] = strings.Join(*rf.steer, " ")
 	}
-	if err := safetensors.Write(*out, tensors, meta); err != nil {
+	data, err := safetensors.Encode(tensors, meta)
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := writeOutput(nil, *out, data); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s: logits %v and resid_post for %d layers\n", *out, logitsShape, len(layers))

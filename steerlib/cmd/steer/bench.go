@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -37,6 +35,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "steer bench: give exactly one of --shape or --model")
 		fs.Usage()
 		return errUsage
+	}
+	if err := checkOutput("--out", *out); err != nil {
+		return err
+	}
+	if err := atLeast("--prompt", *promptLen, 1); err != nil {
+		return err
+	}
+	if err := atLeast("--new", *newTokens, 2); err != nil {
+		return err
 	}
 	var bs []int
 	for _, p := range strings.Split(*batches, ",") {
@@ -76,14 +83,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *out != "" {
-		data, err := json.MarshalIndent(struct {
+		err := writeIndentedJSON(*out, struct {
 			Model string `json:"model"`
 			*model.BenchResult
-		}{name, res}, "", " ")
+		}{name, res})
 		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*out, append(data, '\n'), 0o644); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/gosteer/gosteer/steerlib/tinyif"
@@ -30,6 +28,12 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := checkOutput("--json", *jsonOut); err != nil {
+		return err
+	}
+	if err := atLeast("--per-topic", *perTopic, 1); err != nil {
+		return err
+	}
 	opts := tinyif.DemoOptions{ModelDir: *modelDir, Backend: *be, TestPerTopic: *perTopic, Progress: stderr}
 	if *quiet {
 		opts.Progress = nil
@@ -49,12 +53,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%d instruction types reach >= 0.90 with the instruction and <= 0.15 without; steering lifts %d types by >= 0.30 (%.0fs)\n",
 		followed, lifted, res.Seconds)
 	if *jsonOut != "" {
-		data, err := json.MarshalIndent(res, "", " ")
-		if err != nil {
-			return fmt.Errorf("encode result: %w", err)
-		}
-		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", *jsonOut, err)
+		if err := writeIndentedJSON(*jsonOut, res); err != nil {
+			return fmt.Errorf("--json: %w", err)
 		}
 	}
 	line, err := res.SummaryJSON()

@@ -26,6 +26,7 @@ import (
 // with STEER_TEST_MAIN=1 the test binary is steer.
 func TestMain(m *testing.M) {
 	if os.Getenv("STEER_TEST_MAIN") == "1" {
+		watchSignals(os.Stderr) // as main does (TestKill sends real signals)
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/gosteer/gosteer/steerlib"
@@ -73,13 +74,19 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (*input == "") == (*prompt == "") || *maxNew <= 0 || fs.NArg() != 0 {
+	if (*input == "") == (*prompt == "" && !flagSet(fs, "prompt")) || *maxNew <= 0 || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, "steer generate: give --model, exactly one of --input or --prompt, and --max-new-tokens > 0")
 		fs.Usage()
 		return errUsage
 	}
-	if *greedy && o.Temperature > 0 {
-		return fmt.Errorf("--greedy and --temperature %g contradict each other", o.Temperature)
+	if err := checkPrompt(fs, *prompt); err != nil {
+		return err
+	}
+	if err := checkSampling(fs, *greedy, o); err != nil {
+		return err
+	}
+	if err := checkOutput("--out", *out, *input); err != nil {
+		return err
 	}
 	opts := []steerlib.Option{steerlib.WithDate(time.Time(*date))}
 	if *plain {
@@ -108,6 +115,49 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	return writeJSON(stdout, *out, res)
 }
 
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// checkPrompt refuses an empty --prompt (given but blank) and one that is
+// not valid UTF-8 (the tokenizer would see replacement characters).
+func checkPrompt(fs *flag.FlagSet, prompt string) error {
+	if !flagSet(fs, "prompt") {
+		return nil
+	}
+	if strings.TrimSpace(prompt) == "" {
+		return errors.New("--prompt is empty: give the text to continue")
+	}
+	if err := checkUTF8([]byte(prompt)); err != nil {
+		return fmt.Errorf("--prompt: %w", err)
+	}
+	return nil
+}
+
+// checkSampling refuses sampling flags that cannot be meant: a temperature
+// that is NaN, infinite or negative, top-p outside (0, 1], a negative top-k,
+// and top-k or top-p without a temperature > 0 (which would silently be
+// greedy).
+func checkSampling(fs *flag.FlagSet, greedy bool, o steerlib.GenerateOptions) error {
+	t := o.Temperature
+	switch {
+	case math.IsNaN(t) || math.IsInf(t, 0) || t < 0:
+		return fmt.Errorf("--temperature %g: want a finite number ≥ 0 (0: greedy)", t)
+	case greedy && t > 0:
+		return fmt.Errorf("--greedy and --temperature %g contradict each other", t)
+	case o.TopK < 0:
+		return fmt.Errorf("--top-k %d: want ≥ 0 (0: all tokens)", o.TopK)
+	case flagSet(fs, "top-p") && !(o.TopP > 0 && o.TopP <= 1):
+		return fmt.Errorf("--top-p %g: want a probability in (0, 1]", o.TopP)
+	case t == 0 && (flagSet(fs, "top-k") || flagSet(fs, "top-p")):
+		return errors.New("--top-k/--top-p apply to sampling: give --temperature > 0 too (without it generation is greedy)")
+	}
+	return nil
+}
+
 // generateRows continues the text prompt, or the rows of the --input file.
 func generateRows(m *steerlib.Model, prompt, input string, o steerlib.GenerateOptions) ([]steerlib.Generation, error) {
 	if prompt != "" {
@@ -122,23 +172,6 @@ func generateRows(m *steerlib.Model, prompt, input string, o steerlib.GenerateOp
 		return nil, fmt.Errorf("--input %s: %w", input, err)
 	}
 	return m.GenerateIDs(rows, o)
-}
-
-// writeJSON writes v as one JSON line to path, or to stdout when path is "".
-func writeJSON(stdout io.Writer, path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
-	if path == "" {
-		_, err = stdout.Write(data)
-		return err
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	return nil
 }
 
 // batchRows returns each row's tokens where the mask is 1.

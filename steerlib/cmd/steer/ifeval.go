@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/gosteer/gosteer/steerlib/ifeval"
 )
@@ -34,16 +32,26 @@ func runIFEval(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *in == "" || *out == "" {
+	if *in == "" || *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "steer ifeval: --input and --out are required (and no positional arguments)")
 		fs.Usage()
 		return errUsage
+	}
+	if err := atLeast("--workers", *workers, 1); err != nil {
+		return err
+	}
+	if err := checkOutput("--out", *out, *in); err != nil {
+		return err
 	}
 	items, err := ifeval.ReadJSONLFile(*in)
 	if err != nil {
 		return err
 	}
+	if len(items) == 0 {
+		return fmt.Errorf("--input %s: no records", *in)
+	}
 	results := make([]ifeval.Result, len(items))
-	scoreAll(items, results, *workers)
+	scoreAll(items, results, min(*workers, len(items)))
 
 	if err := writeScored(*out, stdout, items, results); err != nil {
 		return err
@@ -53,6 +61,9 @@ func runIFEval(args []string, stdout, stderr io.Writer) error {
 		ids[i] = it.Record.InstructionIDs
 	}
 	sum := ifeval.Summarize(ids, results)
+	if *strictErrors && sum.Failed > 0 {
+		return firstFailure(*in, items, results, sum.Failed)
+	}
 	fmt.Fprintf(stderr, "steer ifeval: %d records from %s\n", len(items), *in)
 	if err := sum.WriteTable(stderr); err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -61,6 +72,25 @@ func runIFEval(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d record(s) could not be fully checked", sum.Failed)
 	}
 	return nil
+}
+
+// firstFailure is the --fail-on-errors error: how many records failed, and
+// the file, line and errors of the first.
+func firstFailure(path string, items []ifeval.Item, results []ifeval.Result, n int) error {
+	for i, r := range results {
+		if !r.Failed {
+			continue
+		}
+		var msgs []string
+		for _, e := range r.Errors {
+			if e != "" {
+				msgs = append(msgs, e)
+			}
+		}
+		return fmt.Errorf("%d record(s) could not be fully checked (scores written, marked %s); first: %s:%d: %s",
+			n, ifeval.FieldErrors, path, items[i].Line, strings.Join(msgs, "; "))
+	}
+	return fmt.Errorf("%d record(s) could not be fully checked", n)
 }
 
 func scoreAll(items []ifeval.Item, results []ifeval.Result, workers int) {
@@ -86,22 +116,15 @@ func scoreAll(items []ifeval.Item, results []ifeval.Result, workers int) {
 	}
 }
 
-func writeScored(path string, stdout io.Writer, items []ifeval.Item, results []ifeval.Result) (err error) {
-	var w io.Writer = stdout
-	var f *os.File
-	if path != "-" {
-		f, err = os.CreateTemp(filepath.Dir(path), ".ifeval-*.jsonl")
-		if err != nil {
-			return fmt.Errorf("create %s: %w", path, err)
-		}
-		defer func() {
-			if err != nil {
-				f.Close()
-				os.Remove(f.Name())
-			}
-		}()
-		w = f
+func writeScored(path string, stdout io.Writer, items []ifeval.Item, results []ifeval.Result) error {
+	if path == "-" {
+		return encodeScored(stdout, path, items, results)
 	}
+	return writeFileWith(path, func(w io.Writer) error { return encodeScored(w, path, items, results) })
+}
+
+// encodeScored writes the scored records to w as JSONL.
+func encodeScored(w io.Writer, path string, items []ifeval.Item, results []ifeval.Result) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	for i, it := range items {
 		b, err := ifeval.MarshalScored(it, results[i])
@@ -113,14 +136,6 @@ func writeScored(path string, stdout io.Writer, items []ifeval.Item, results []i
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if f != nil {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("close %s: %w", path, err)
-		}
-		if err := os.Rename(f.Name(), path); err != nil {
-			return errors.Join(fmt.Errorf("rename to %s: %w", path, err), os.Remove(f.Name()))
-		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,6 +90,13 @@ func (cs *commandSet) dispatch(args []string, stdout, stderr io.Writer) (string,
 		return "", nil
 	}
 	c, ok := cs.byName[args[0]]
+	if ok {
+		if cs == commands {
+			current.Store(c.name)
+		} else {
+			current.Store(commandName() + " " + c.name)
+		}
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "%s: unknown subcommand %q\n\n", cs.path, args[0])
 		cs.usage(stderr)
@@ -122,6 +130,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // run dispatches args to a subcommand and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	current.Store("")
 	name, err := commands.dispatch(args, stdout, stderr)
 	switch {
 	case err == nil:
@@ -130,7 +139,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "steer %s: %s\n", commandName(), strings.TrimSpace(err.Error()))
+		return interruptedStatus()
 	default:
+		if full := commandName(); full != "" {
+			name = full
+		}
 		fmt.Fprintf(stderr, "steer %s: %s\n", name, strings.TrimSpace(err.Error()))
 		return 1
 	}
@@ -140,5 +155,6 @@ func main() {
 	if err := reexecWithFastExp(); err != nil {
 		fmt.Fprintf(os.Stderr, "steer: %v\n", err)
 	}
+	watchSignals(os.Stderr)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

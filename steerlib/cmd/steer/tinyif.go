@@ -44,6 +44,14 @@ func runTinyIFTrain(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("--out is required")
 	}
+	for _, c := range []struct {
+		flag string
+		v    int
+	}{{"--steps", *steps}, {"--batch", *batch}, {"--layers", *layers}, {"--hidden", *hidden}, {"--heads", *heads}, {"--kv-heads", *kvHeads}, {"--intermediate", *inter}, {"--save-every", *saveEvery}} {
+		if err := atLeast(c.flag, c.v, 1); err != nil {
+			return err
+		}
+	}
 	arch := d.Arch
 	arch.Layers, arch.Hidden, arch.Heads, arch.KVHeads, arch.Intermediate = *layers, *hidden, *heads, *kvHeads, *inter
 	opts := tinyif.TrainOptions{
@@ -74,6 +82,9 @@ func runTinyIFCorpus(args []string, stdout, stderr io.Writer) error {
 	n := fs.Int("n", 20, "number of training examples to print as JSON lines")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := atLeast("--n", *n, 1); err != nil {
 		return err
 	}
 	exs, err := tinyif.Corpus(*seed, *n)

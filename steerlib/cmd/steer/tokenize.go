@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/gosteer/gosteer/steerlib/tokenizer"
 )
@@ -57,13 +59,33 @@ func runTokenize(args []string, stdout, stderr io.Writer) error {
 // decodeStdinJSON reads one JSON value from tokStdin into v, rejecting
 // trailing data.
 func decodeStdinJSON(v any) error {
-	dec := json.NewDecoder(tokStdin)
+	data, err := io.ReadAll(tokStdin)
+	if err != nil {
+		return err
+	}
+	// encoding/json would silently turn invalid UTF-8 into U+FFFD.
+	if err := checkUTF8(data); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
 	var extra json.RawMessage
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// checkUTF8 names the first byte of b that is not valid UTF-8.
+func checkUTF8(b []byte) error {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return fmt.Errorf("invalid UTF-8 (byte 0x%02x at offset %d)", b[i], i)
+		}
+		i += n
 	}
 	return nil
 }

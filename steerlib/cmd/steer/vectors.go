@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -85,6 +86,18 @@ func parseComputeFlags(args []string, stderr io.Writer) (*computeFlags, error) {
 	if *f.state == "" {
 		*f.state = defaultStatePath(*f.out)
 	}
+	if err := atLeast("--batch", *f.batch, 1); err != nil {
+		return nil, err
+	}
+	if err := atLeast("--checkpoint-every", *f.every, 1); err != nil {
+		return nil, err
+	}
+	if err := checkOutput("--out", *f.out, *f.pairsPath, *f.state); err != nil {
+		return nil, err
+	}
+	if err := checkOutput("--state", *f.state, *f.pairsPath, *f.out); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -124,14 +137,9 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	if *f.layer >= L {
 		return fmt.Errorf("--layer %d out of range: the model has %d layers (0..%d)", *f.layer, L, L-1)
 	}
-	var acc *vectors.Accumulator
-	if haveState {
-		if acc, err = loadState(statePath, m.Config, *f.method, *f.instruction); err != nil {
-			return err
-		}
-	} else {
-		acc = vectors.NewAccumulator(L, D, *f.method == vectors.MethodPCADiff)
-		acc.ModelHint = steerlib.ModelHint(m.Dir, filepath.Base(filepath.Clean(*f.rf.model)))
+	acc, err := f.accumulator(m, dir, haveState)
+	if err != nil {
+		return err
 	}
 	src, err := pairs.Open(*f.pairsPath)
 	if err != nil {
@@ -142,17 +150,21 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	if *f.showProgress {
 		prog = progress.Terminal(stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	stopsOnInterrupt()
+	ctx := interruptContext()
 	before := acc.N
 	start := time.Now()
 	err = vectors.Extract(ctx, acc, src, enc.Encode, vectors.ModelCapture(m), vectors.ExtractOptions{
-		BatchSize: *f.batch, InstructionID: *f.instruction, Progress: prog, Total: total,
+		// --batch is capped by the pairs there are (a huge --batch must not size a huge buffer).
+		BatchSize: min(*f.batch, max(total, 1)), InstructionID: *f.instruction, Progress: prog, Total: total,
 		StatePath: statePath, CheckpointEvery: *f.every, Resume: *f.resume,
 	})
 	if err != nil {
+		if errors.Is(err, context.Canceled) && acc.N == 0 {
+			return interrupted("interrupted before the first pair; nothing was saved (rerun the same command)")
+		}
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted after %d pairs; state saved to %s (rerun with --resume)", acc.N, statePath)
+			return interrupted(fmt.Sprintf("interrupted after %d pairs; state saved to %s (rerun the same command with --resume to continue)", acc.N, statePath))
 		}
 		return err
 	}
@@ -162,6 +174,80 @@ func runVectorsCompute(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %s for %q from %d pairs (%d new, %.1fs), %d layers × %d; state %s\n",
 		*f.out, set.Method, set.InstructionID, set.NPairs, acc.N-before, time.Since(start).Seconds(), L, D, statePath)
+	return nil
+}
+
+// accumulator returns the running sums to extend: the state's, checked
+// against this run's model, options and pairs (--resume, --update), or new
+// ones; either way tied to this run.
+func (f *computeFlags) accumulator(m *model.Model, tokDir string, haveState bool) (*vectors.Accumulator, error) {
+	run, err := f.fingerprints(m.Dir, tokDir)
+	if err != nil {
+		return nil, err
+	}
+	var acc *vectors.Accumulator
+	if haveState {
+		if acc, err = loadState(*f.state, m.Config, *f.method, *f.instruction); err != nil {
+			return nil, err
+		}
+		if err := checkRun(acc, run, *f.state, *f.resume); err != nil {
+			return nil, err
+		}
+	} else {
+		acc = vectors.NewAccumulator(m.Config.NumLayers, m.Config.HiddenSize, *f.method == vectors.MethodPCADiff)
+		acc.ModelHint = steerlib.ModelHint(m.Dir, filepath.Base(filepath.Clean(*f.rf.model)))
+	}
+	if *f.resume {
+		acc.Run.Pairs = run.Pairs
+	} else {
+		acc.StartRun(run.Model, run.Options, run.Pairs)
+	}
+	return acc, nil
+}
+
+// fingerprints returns what ties a state to this run: the model in
+// modelDir, the options that change the sums (with the tokenizer files of
+// tokDir) and the pair file.
+func (f *computeFlags) fingerprints(modelDir, tokDir string) (vectors.RunInfo, error) {
+	var r vectors.RunInfo
+	var err error
+	if r.Model, err = vectors.ModelFingerprint(modelDir); err != nil {
+		return r, err
+	}
+	if r.Pairs, err = vectors.FileFingerprint(*f.pairsPath); err != nil {
+		return r, fmt.Errorf("--pairs: %w", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "method=%s\nplain=%v\ndate=%s\ninstruction=%s\n", *f.method, *f.plain, f.date, *f.instruction)
+	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "chat_template.json"} {
+		if fp, err := vectors.FileFingerprint(filepath.Join(tokDir, name)); err == nil {
+			fmt.Fprintf(h, "%s=%s\n", name, fp)
+		}
+	}
+	r.Options = hex.EncodeToString(h.Sum(nil))
+	return r, nil
+}
+
+// checkRun refuses to resume or update a state made by another model or
+// other options; an update must start from a complete state and bring
+// another pair file. (A resume checks its pairs as it skips them: the first
+// pairs of --pairs must be those the state holds, by their chained
+// fingerprint; a file that grew since is continued.)
+func checkRun(acc *vectors.Accumulator, now vectors.RunInfo, statePath string, resume bool) error {
+	was := acc.Run
+	if was.Model == "" {
+		return fmt.Errorf("state %s records no fingerprint of the model, pairs and options that made it (written by an older gosteer): recompute without it", statePath)
+	}
+	switch {
+	case was.Model != now.Model:
+		return fmt.Errorf("state %s was computed on another model (config or weights differ from --model): remove it or use the model that made it", statePath)
+	case was.Options != now.Options:
+		return fmt.Errorf("state %s was computed with other options (--method, --plain, --date, --instruction or the tokenizer/chat template files): use the same ones", statePath)
+	case !resume && !was.Complete:
+		return fmt.Errorf("--update: state %s is from an interrupted run (%d of its pairs read): finish it first with --resume and that run's --pairs", statePath, acc.N-was.BaseN)
+	case !resume && was.Pairs == now.Pairs:
+		return fmt.Errorf("--update: the pairs of --pairs are already in state %s (same file content); --update adds other pairs", statePath)
+	}
 	return nil
 }
 
@@ -218,6 +304,9 @@ func runVectorsExportGGUF(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "steer vectors export-gguf: --in and --out are required")
 		fs.Usage()
 		return errUsage
+	}
+	if err := checkOutput("--out", *out, *in); err != nil {
+		return err
 	}
 	set, err := vectors.Load(*in)
 	if err != nil {
@@ -282,6 +371,9 @@ func runVectorsImportGGUF(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "steer vectors import-gguf: --in and --out are required")
 		fs.Usage()
 		return errUsage
+	}
+	if err := checkOutput("--out", *out, *in); err != nil {
+		return err
 	}
 	set, err := controlvec.Import(*in)
 	if err != nil {
@@ -421,6 +513,15 @@ func runVectorsPairs(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	if err := checkOutput("--out", *out, *paper, *queries); err != nil {
+		return err
+	}
+	if err := atLeast("--per-query", *perQuery, 1); err != nil {
+		return err
+	}
+	if err := atLeast("--limit", *limit, 0); err != nil {
+		return err
+	}
 	var ps []pairs.Pair
 	if *paper != "" {
 		var err error
@@ -428,25 +529,8 @@ func runVectorsPairs(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		if *ids == "" {
-			return errors.New("--queries needs --ids")
-		}
-		qs, err := readQueries(*queries)
-		if err != nil {
-			return err
-		}
-		opts := pairs.BuildOptions{PerQuery: *perQuery, Seed: *seed}
-		if *ids == "all" {
-			opts.IDs = pairs.InstructionIDs()
-		} else {
-			opts.IDs = strings.Split(*ids, ",")
-		}
-		if *kwargs != "" {
-			if err := json.Unmarshal([]byte(*kwargs), &opts.Kwargs); err != nil {
-				return fmt.Errorf("--kwargs: want a JSON object: %w", err)
-			}
-		}
-		if ps, err = pairs.Build(qs, opts); err != nil {
+		var err error
+		if ps, err = buildPairs(*queries, *ids, *kwargs, pairs.BuildOptions{PerQuery: *perQuery, Seed: *seed}); err != nil {
 			return err
 		}
 	}
@@ -477,6 +561,30 @@ func runVectorsPairs(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// buildPairs phrases the instructions ids ("all" or a comma-separated list)
+// onto the base queries of the file queries, with the fixed kwargs (a JSON
+// object, or "").
+func buildPairs(queries, ids, kwargs string, opts pairs.BuildOptions) ([]pairs.Pair, error) {
+	if ids == "" {
+		return nil, errors.New("--queries needs --ids")
+	}
+	qs, err := readQueries(queries)
+	if err != nil {
+		return nil, err
+	}
+	if ids == "all" {
+		opts.IDs = pairs.InstructionIDs()
+	} else {
+		opts.IDs = strings.Split(ids, ",")
+	}
+	if kwargs != "" {
+		if err := json.Unmarshal([]byte(kwargs), &opts.Kwargs); err != nil {
+			return nil, fmt.Errorf("--kwargs: want a JSON object: %w", err)
+		}
+	}
+	return pairs.Build(qs, opts)
 }
 
 // readQueries reads base queries: the paper's ifeval_wo_instructions.jsonl
