@@ -4,7 +4,6 @@ package model
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -62,14 +61,4 @@ func BenchmarkPerRowSweep(b *testing.B) {
 				B, wall[0], cpu[0], float64(B*newTokens)/wall[0], wall[1], cpu[1], float64(B*newTokens)/wall[1], wall[1]/wall[0], cpu[1]/cpu[0])
 		}
 	}
-}
-
-// cpuSeconds is the user plus system CPU time of this process.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	sec := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return sec(ru.Utime) + sec(ru.Stime)
 }
