@@ -1,0 +1,176 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// pickPlan is the structure of the in-graph token choice at the end of a
+// prefill or decode step: greedy (argmax), or sampling with the top-k and
+// top-p stages compiled in only when a call uses them, and whether the step
+// also returns its logits. Temperature, K, P and the RNG state are inputs:
+// changing them never recompiles.
+type pickPlan struct {
+	sample, topK, topP, logits bool
+}
+
+// newPickPlan derives the plan of a Generate call over a vocabulary of V.
+func newPickPlan(opts GenerateOptions, V int) pickPlan {
+	p := pickPlan{sample: !opts.Greedy && opts.Temperature > 0, logits: opts.OnLogits != nil}
+	if p.sample {
+		p.topK = opts.TopK > 0 && opts.TopK < V
+		p.topP = opts.TopP > 0 && opts.TopP < 1
+	}
+	return p
+}
+
+// key is the plan's part of a graph cache key.
+func (p pickPlan) key() string {
+	return fmt.Sprintf("pick=%t,%t,%t,%t", p.sample, p.topK, p.topP, p.logits)
+}
+
+// numInputs is how many graph inputs the plan reads: the RNG state and the
+// temperature, then K and P when those stages are on.
+func (p pickPlan) numInputs() int {
+	if !p.sample {
+		return 0
+	}
+	n := 2
+	if p.topK {
+		n++
+	}
+	if p.topP {
+		n++
+	}
+	return n
+}
+
+// numOutputs is how many outputs the plan adds before the caches: the ids
+// [B], the new RNG state when sampling, the logits [B, V] when asked.
+func (p pickPlan) numOutputs() int {
+	n := 1
+	if p.sample {
+		n++
+	}
+	if p.logits {
+		n++
+	}
+	return n
+}
+
+// args returns the plan's host inputs for a call, rng being the current RNG
+// state (nil for greedy plans).
+func (p pickPlan) args(opts GenerateOptions, rng *tensors.Tensor) []any {
+	if !p.sample {
+		return nil
+	}
+	args := []any{rng, tensors.FromScalar(float32(opts.Temperature))}
+	if p.topK {
+		args = append(args, tensors.FromScalar(int32(opts.TopK)))
+	}
+	if p.topP {
+		args = append(args, tensors.FromScalar(float32(opts.TopP)))
+	}
+	return args
+}
+
+// graph picks the next token of every row from logits [B, V] (float32) with
+// the plan's inputs in; it returns the plan's outputs (see numOutputs).
+func (p pickPlan) graph(logits *Node, in []*Node) []*Node {
+	if !p.sample {
+		return p.withLogits([]*Node{ArgMax(logits, -1, dtypes.Int32)}, logits)
+	}
+	rng, temp := in[0], in[1]
+	var k, topP *Node
+	i := 2
+	if p.topK {
+		k, i = in[i], i+1
+	}
+	if p.topP {
+		topP = in[i]
+	}
+	keep, scaled := sampleMask(logits, temp, k, topP)
+	newRNG, u := RandomUniform(rng, shapes.Make(dtypes.Float32, logits.Shape().Dimensions...))
+	gumbel := Neg(Log(Neg(Log(u))))
+	score := Where(keep, Add(scaled, gumbel), Infinity(logits.Graph(), dtypes.Float32, -1))
+	return p.withLogits([]*Node{ArgMax(score, -1, dtypes.Int32), newRNG}, logits)
+}
+
+// withLogits appends logits to outs when the plan returns them.
+func (p pickPlan) withLogits(outs []*Node, logits *Node) []*Node {
+	if p.logits {
+		outs = append(outs, logits)
+	}
+	return outs
+}
+
+// sampleMask returns which tokens of logits [B, V] may be sampled and the
+// logits divided by the temperature temp (scalar). k (int32 scalar, nil:
+// no top-k) keeps the tokens whose logit is at least the k-th largest; topP
+// (float32 scalar, nil: no top-p) then keeps the tokens whose logit is at
+// least t, t the largest logit with Σ{p_j : logit_j ≥ t} ≥ P, where p is the
+// softmax of logits/T over the top-k tokens, in float64. Both thresholds are
+// found by bisection over the float32 bit patterns (exact, no sort); see the
+// package documentation.
+func sampleMask(logits, temp, k, topP *Node) (keep, scaled *Node) {
+	g := logits.Graph()
+	keep = OnesLike(ConvertDType(logits, dtypes.Bool))
+	keys := orderedKeys(logits)
+	if k != nil {
+		kk := ConvertDType(k, dtypes.Int32)
+		t := largestThreshold(keys, math.MinInt32, math.MaxInt32, func(ge *Node) *Node {
+			return GreaterOrEqual(ReduceAndKeep(ConvertDType(ge, dtypes.Int32), ReduceSum, -1), kk)
+		})
+		keep = GreaterOrEqual(keys, t)
+	}
+	scaled = Div(logits, temp)
+	if topP != nil {
+		l64 := Div(ConvertDType(logits, dtypes.Float64), ConvertDType(temp, dtypes.Float64))
+		probs := Softmax(Where(keep, l64, Infinity(g, dtypes.Float64, -1)), -1)
+		zeros, p := ZerosLike(probs), ConvertDType(topP, dtypes.Float64)
+		t := largestThreshold(keys, math.MinInt32, math.MaxInt32, func(ge *Node) *Node {
+			return GreaterOrEqual(ReduceAndKeep(Where(ge, probs, zeros), ReduceSum, -1), p)
+		})
+		keep = LogicalAnd(keep, GreaterOrEqual(keys, t))
+	}
+	return keep, scaled
+}
+
+// orderedKeys maps float32 x to int64 keys with the same order: the bit
+// pattern for x ≥ 0, the pattern with its 31 low bits flipped for x < 0.
+func orderedKeys(x *Node) *Node {
+	b := Bitcast(x, dtypes.Int32)
+	flipped := BitwiseXor(b, Scalar(x.Graph(), dtypes.Int32, math.MaxInt32))
+	neg := LessThan(b, ZerosLike(b))
+	return ConvertDType(Where(neg, flipped, b), dtypes.Int64)
+}
+
+// largestThreshold returns, per row of keys [B, V] (int64), the largest t in
+// [lo, hi] with ok(keys ≥ t) true ([B, 1]), by bisection: ok must be
+// monotone (true at lo, false above the answer). ⌈log₂(hi−lo+1)⌉ unrolled
+// steps of one compare and one row reduction each.
+func largestThreshold(keys *Node, lo, hi int64, ok func(ge *Node) *Node) *Node {
+	g := keys.Graph()
+	B := keys.Shape().Dim(0)
+	loN := BroadcastToDims(Scalar(g, dtypes.Int64, lo), B, 1)
+	hiN := BroadcastToDims(Scalar(g, dtypes.Int64, hi), B, 1)
+	two := Scalar(g, dtypes.Int64, 2)
+	for range bits.Len64(uint64(hi - lo)) {
+		mid := Add(loN, Div(AddScalar(Sub(hiN, loN), 1), two))
+		good := ok(GreaterOrEqual(keys, mid))
+		loN = Where(good, mid, loN)
+		hiN = Where(good, hiN, AddScalar(mid, -1))
+	}
+	return loN
+}
+
+// newRNGState returns the sampler's initial RNG state for seed.
+func newRNGState(seed uint64) (*tensors.Tensor, error) {
+	return RNGStateFromSeed(int64(seed))
+}
