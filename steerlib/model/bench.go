@@ -7,7 +7,6 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -179,17 +178,6 @@ func benchGenerate(m *Model, prompts [][]int, opts BenchOptions, mode benchMode)
 	}
 	row.DecodeTokPerS = float64(B) * 1e3 / row.DecodeMsPerStep
 	return row, nil
-}
-
-// cpuSeconds is the user plus system CPU time of this process (0 where
-// getrusage fails).
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	sec := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return sec(ru.Utime) + sec(ru.Stime)
 }
 
 // graphFloor times a compiled graph that reads every weight once (sum of
