@@ -211,3 +211,65 @@ func TestSampleSeeded(t *testing.T) {
 		t.Errorf("the step's new RNG state repeats the draws")
 	}
 }
+
+// TestGenerateOnLogits checks that OnLogits gets every step's logits of the
+// prompts' rows, that greedy picks their argmax, and which sampling changes
+// compile: new temperature, K, P or seed values never do; switching a
+// top-k / top-p stage on or asking for logits compiles one prefill and one
+// decode graph.
+func TestGenerateOnLogits(t *testing.T) {
+	m := loadFixture(t, "llama")
+	prompts := [][]int{{7, 8, 9, 10}, {40, 41}, {5}}
+	steps := 0
+	res, err := m.Generate(prompts, GenerateOptions{MaxNewTokens: 5, Greedy: true, OnLogits: func(step int, logits [][]float32) {
+		if step != steps || len(logits) != len(prompts) {
+			t.Errorf("step %d (want %d): %d rows of logits, want %d", step, steps, len(logits), len(prompts))
+		}
+		steps++
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var argmax [][]int
+	_, err = m.Generate(prompts, GenerateOptions{MaxNewTokens: 5, Greedy: true, OnLogits: func(step int, logits [][]float32) {
+		if step == 0 {
+			argmax = make([][]int, len(logits))
+		}
+		for b, row := range logits {
+			if len(row) != m.Config.VocabSize {
+				t.Fatalf("row %d: %d logits, want %d", b, len(row), m.Config.VocabSize)
+			}
+			argmax[b] = append(argmax[b], slices.Index(row, slices.Max(row)))
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps != 5 || !slices.EqualFunc(res.Tokens, argmax, slices.Equal) {
+		t.Errorf("%d steps; greedy tokens %v, argmax of the logits %v", steps, res.Tokens, argmax)
+	}
+	compiles := func(o GenerateOptions) int {
+		t.Helper()
+		n := m.NumCompiled()
+		o.MaxNewTokens = 3
+		if _, err := m.Generate(prompts, o); err != nil {
+			t.Fatal(err)
+		}
+		return m.NumCompiled() - n
+	}
+	for _, c := range []struct {
+		o    GenerateOptions
+		want int
+	}{
+		{GenerateOptions{Temperature: 0.8, TopK: 20, Seed: 1}, 2},
+		{GenerateOptions{Temperature: 1.2, TopK: 7, Seed: 2}, 0},
+		{GenerateOptions{Temperature: 1.2, TopK: 7, TopP: 0.9, Seed: 2}, 2},
+		{GenerateOptions{Temperature: 0.5, TopK: 3, TopP: 0.5, Seed: 9}, 0},
+		{GenerateOptions{Greedy: true}, 2}, // the greedy graphs above returned logits
+		{GenerateOptions{Greedy: true, StopAtEOS: true}, 0},
+	} {
+		if got := compiles(c.o); got != c.want {
+			t.Errorf("%+v compiled %d graphs, want %d", c.o, got, c.want)
+		}
+	}
+}
