@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -46,4 +47,63 @@ func BenchmarkCallOverhead(b *testing.B) {
 	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/call")
 	b.ReportMetric((cpuSeconds()-cpu)*1e6/float64(b.N), "cpu-µs/call")
 	b.ReportMetric(float64(len(args)), "inputs")
+}
+
+// BenchmarkSamplingStep compares greedy decoding with sampling (temperature
+// 0.8, top-k 50, top-p 0.95) on the SmolLM2-135M shape (random weights,
+// vocabulary 49152) at batch 16, prompt 32, 16 new tokens: the least process
+// CPU time and the best wall time per decode step over two measured runs
+// after a compiling one (BENCHMARKS.md):
+//
+//	GOEXPERIMENT=simd GOMLX_BACKEND=go nice -n 10 go test ./steerlib/model -run XXX -bench SamplingStep -benchtime 1x
+func BenchmarkSamplingStep(b *testing.B) {
+	cfg, err := ShapeConfig("smollm2-135m")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := NewRandom(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	const B, promptLen, newTokens = 16, 32, 16
+	prompts := make([][]int, B)
+	for r := range prompts {
+		for t := range promptLen {
+			prompts[r] = append(prompts[r], (r*7919+t*104729+13)%cfg.VocabSize)
+		}
+	}
+	for _, mode := range []struct {
+		name string
+		opts GenerateOptions
+	}{
+		{"greedy", GenerateOptions{Greedy: true}},
+		{"sample", GenerateOptions{Temperature: 0.8, TopK: 50, TopP: 0.95, Seed: 1}},
+	} {
+		bestWall, bestCPU := math.Inf(1), math.Inf(1)
+		for rep := range 3 { // the first run compiles
+			var wall0, wall1 time.Time
+			var cpu0, cpu1 float64
+			o := mode.opts
+			o.MaxNewTokens = newTokens
+			o.OnToken = func(row, step, _ int) {
+				if row != 0 {
+					return
+				}
+				if step == 0 {
+					wall0, cpu0 = time.Now(), cpuSeconds()
+				}
+				wall1, cpu1 = time.Now(), cpuSeconds()
+			}
+			if _, err := m.Generate(prompts, o); err != nil {
+				b.Fatal(err)
+			}
+			if rep > 0 {
+				bestWall = math.Min(bestWall, wall1.Sub(wall0).Seconds()*1e3/(newTokens-1))
+				bestCPU = math.Min(bestCPU, (cpu1-cpu0)*1e3/(newTokens-1))
+			}
+		}
+		b.ReportMetric(bestCPU, "cpu-ms/step-"+mode.name)
+		b.ReportMetric(bestWall, "ms/step-"+mode.name)
+	}
 }
