@@ -111,8 +111,8 @@ type generation struct {
 	// outs are the last step's outputs: pick.numOutputs() (ids [B], the RNG
 	// state when sampling, logits when asked), then the 2L caches.
 	outs []*tensors.Tensor
-	res               *GenerateResult
-	done              []bool
+	res  *GenerateResult
+	done []bool
 }
 
 // newGeneration validates a Generate call, pads the prompts to their
