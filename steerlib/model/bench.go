@@ -157,7 +157,8 @@ func benchGenerate(m *Model, prompts [][]int, opts BenchOptions, mode benchMode)
 		var first, last time.Time
 		var cpuFirst, cpuLast float64
 		g := mode.opts
-		g.MaxNewTokens, g.Greedy = opts.NewTokens, true
+		g.MaxNewTokens = opts.NewTokens
+		g.Greedy = g.Temperature <= 0 // Bench's own modes are greedy
 		g.OnToken = func(r, step, id int) {
 			if r != 0 {
 				return

@@ -17,15 +17,7 @@ import (
 //
 //	GOEXPERIMENT=simd GOMLX_BACKEND=go nice -n 10 go test ./steerlib/model -run XXX -bench CallOverhead -benchtime 200x -count 3
 func BenchmarkCallOverhead(b *testing.B) {
-	cfg, err := ShapeConfig("smollm2-135m")
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := NewRandom(cfg, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m := randomSmolLM2(b)
 	e, err := m.exec("test-overhead", func(in []*Node) []*Node { return []*Node{AddScalar(in[0], 1)} })
 	if err != nil {
 		b.Fatal(err)
@@ -52,20 +44,13 @@ func BenchmarkCallOverhead(b *testing.B) {
 // BenchmarkSamplingStep compares greedy decoding with sampling (temperature
 // 0.8, top-k 50, top-p 0.95) on the SmolLM2-135M shape (random weights,
 // vocabulary 49152) at batch 16, prompt 32, 16 new tokens: the least process
-// CPU time and the best wall time per decode step over two measured runs
-// after a compiling one (BENCHMARKS.md):
+// CPU time and the best wall time per decode step over two measured runs,
+// each after an unmeasured one (Bench's timing; BENCHMARKS.md):
 //
 //	GOEXPERIMENT=simd GOMLX_BACKEND=go nice -n 10 go test ./steerlib/model -run XXX -bench SamplingStep -benchtime 1x
 func BenchmarkSamplingStep(b *testing.B) {
-	cfg, err := ShapeConfig("smollm2-135m")
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := NewRandom(cfg, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m := randomSmolLM2(b)
+	cfg := m.Config
 	const B, promptLen, newTokens = 16, 32, 16
 	prompts := make([][]int, B)
 	for r := range prompts {
@@ -81,29 +66,30 @@ func BenchmarkSamplingStep(b *testing.B) {
 		{"sample", GenerateOptions{Temperature: 0.8, TopK: 50, TopP: 0.95, Seed: 1}},
 	} {
 		bestWall, bestCPU := math.Inf(1), math.Inf(1)
-		for rep := range 3 { // the first run compiles
-			var wall0, wall1 time.Time
-			var cpu0, cpu1 float64
-			o := mode.opts
-			o.MaxNewTokens = newTokens
-			o.OnToken = func(row, step, _ int) {
-				if row != 0 {
-					return
-				}
-				if step == 0 {
-					wall0, cpu0 = time.Now(), cpuSeconds()
-				}
-				wall1, cpu1 = time.Now(), cpuSeconds()
-			}
-			if _, err := m.Generate(prompts, o); err != nil {
+		for range 2 { // benchGenerate compiles, then measures
+			row, err := benchGenerate(m, prompts, BenchOptions{PromptLen: promptLen, NewTokens: newTokens}, benchMode{opts: mode.opts})
+			if err != nil {
 				b.Fatal(err)
 			}
-			if rep > 0 {
-				bestWall = math.Min(bestWall, wall1.Sub(wall0).Seconds()*1e3/(newTokens-1))
-				bestCPU = math.Min(bestCPU, (cpu1-cpu0)*1e3/(newTokens-1))
-			}
+			bestWall, bestCPU = math.Min(bestWall, row.DecodeMsPerStep), math.Min(bestCPU, row.DecodeCPUMsPerStep)
 		}
 		b.ReportMetric(bestCPU, "cpu-ms/step-"+mode.name)
 		b.ReportMetric(bestWall, "ms/step-"+mode.name)
 	}
+}
+
+// randomSmolLM2 returns the SmolLM2-135M shape with random weights, closed
+// when the benchmark ends.
+func randomSmolLM2(b *testing.B) *Model {
+	b.Helper()
+	cfg, err := ShapeConfig("smollm2-135m")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := NewRandom(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	return m
 }

@@ -18,15 +18,8 @@ import (
 //
 //	GOEXPERIMENT=simd GOMLX_BACKEND=go nice -n 10 go test ./steerlib/model -run XXX -bench PerRowSweep -benchtime 1x -timeout 60m
 func BenchmarkPerRowSweep(b *testing.B) {
-	cfg, err := ShapeConfig("smollm2-135m")
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := NewRandom(cfg, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m := randomSmolLM2(b)
+	cfg := m.Config
 	const promptLen, newTokens = 32, 16
 	for range b.N {
 		for _, B := range []int{8, 16} {
