@@ -77,7 +77,7 @@
 //     (bucketed B, cache length, steering slots, token choice). The cache
 //     length is BucketLen(prompt bucket + MaxNewTokens). The token choice
 //     is greedy or sampling, whether sampling has a top-k stage and a top-p
-//     stage, and whether the call asked for logits (OnLogits): at most 8
+//     stage, and whether the call asked for logits (OnLogits): at most 10
 //     variants, each compiled on first use; temperature, K, P and the seed
 //     are inputs and never recompile.
 //   - Steering slots: with Steer (batch-wide), the steered layers with their

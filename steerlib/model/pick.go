@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-	"math/bits"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -121,53 +120,57 @@ func (p pickPlan) withLogits(outs []*Node, logits *Node) []*Node {
 func sampleMask(logits, temp, k, topP *Node) (keep, scaled *Node) {
 	g := logits.Graph()
 	keep = OnesLike(ConvertDType(logits, dtypes.Bool))
-	keys := orderedKeys(logits)
 	if k != nil {
 		kk := ConvertDType(k, dtypes.Int32)
-		t := largestThreshold(keys, math.MinInt32, math.MaxInt32, func(ge *Node) *Node {
+		t := largestThreshold(logits, func(ge *Node) *Node {
 			return GreaterOrEqual(ReduceAndKeep(ConvertDType(ge, dtypes.Int32), ReduceSum, -1), kk)
 		})
-		keep = GreaterOrEqual(keys, t)
+		keep = GreaterOrEqual(logits, t)
 	}
 	scaled = Div(logits, temp)
 	if topP != nil {
 		l64 := Div(ConvertDType(logits, dtypes.Float64), ConvertDType(temp, dtypes.Float64))
 		probs := Softmax(Where(keep, l64, Infinity(g, dtypes.Float64, -1)), -1)
 		zeros, p := ZerosLike(probs), ConvertDType(topP, dtypes.Float64)
-		t := largestThreshold(keys, math.MinInt32, math.MaxInt32, func(ge *Node) *Node {
+		t := largestThreshold(logits, func(ge *Node) *Node {
 			return GreaterOrEqual(ReduceAndKeep(Where(ge, probs, zeros), ReduceSum, -1), p)
 		})
-		keep = LogicalAnd(keep, GreaterOrEqual(keys, t))
+		keep = LogicalAnd(keep, GreaterOrEqual(logits, t))
 	}
 	return keep, scaled
 }
 
-// orderedKeys maps float32 x to int64 keys with the same order: the bit
-// pattern for x ≥ 0, the pattern with its 31 low bits flipped for x < 0.
-func orderedKeys(x *Node) *Node {
-	b := Bitcast(x, dtypes.Int32)
-	flipped := BitwiseXor(b, Scalar(x.Graph(), dtypes.Int32, math.MaxInt32))
-	neg := LessThan(b, ZerosLike(b))
-	return ConvertDType(Where(neg, flipped, b), dtypes.Int64)
+// largestThreshold returns, per row of x [B, V] (float32), the largest
+// float32 t ([B, 1]) with ok(x ≥ t) true ([B, 1]), by bisection over the
+// 2³² bit patterns ordered like the floats they encode (key: the pattern of
+// t ≥ 0, the pattern with its 31 low bits flipped for t < 0). ok must be
+// monotone: true at −∞, false above the answer. 32
+// unrolled steps of one [B, V] compare and one row reduction each; the
+// bisection itself runs on [B, 1] int64 keys.
+func largestThreshold(x *Node, ok func(ge *Node) *Node) *Node {
+	g := x.Graph()
+	B := x.Shape().Dim(0)
+	// Keys from −∞ to +∞: no NaN is ever a candidate.
+	negInf, posInf := int64(math.MinInt32)+(1<<23)-1, int64(0x7f800000)
+	lo := BroadcastToDims(Scalar(g, dtypes.Int64, negInf), B, 1)
+	hi := BroadcastToDims(Scalar(g, dtypes.Int64, posInf), B, 1)
+	two := Scalar(g, dtypes.Int64, 2)
+	for range 32 {
+		mid := Add(lo, Div(AddScalar(Sub(hi, lo), 1), two))
+		good := ok(GreaterOrEqual(x, keyFloat(mid)))
+		lo = Where(good, mid, lo)
+		hi = Where(good, hi, AddScalar(mid, -1))
+	}
+	return keyFloat(lo)
 }
 
-// largestThreshold returns, per row of keys [B, V] (int64), the largest t in
-// [lo, hi] with ok(keys ≥ t) true ([B, 1]), by bisection: ok must be
-// monotone (true at lo, false above the answer). ⌈log₂(hi−lo+1)⌉ unrolled
-// steps of one compare and one row reduction each.
-func largestThreshold(keys *Node, lo, hi int64, ok func(ge *Node) *Node) *Node {
-	g := keys.Graph()
-	B := keys.Shape().Dim(0)
-	loN := BroadcastToDims(Scalar(g, dtypes.Int64, lo), B, 1)
-	hiN := BroadcastToDims(Scalar(g, dtypes.Int64, hi), B, 1)
-	two := Scalar(g, dtypes.Int64, 2)
-	for range bits.Len64(uint64(hi - lo)) {
-		mid := Add(loN, Div(AddScalar(Sub(hiN, loN), 1), two))
-		good := ok(GreaterOrEqual(keys, mid))
-		loN = Where(good, mid, loN)
-		hiN = Where(good, hiN, AddScalar(mid, -1))
-	}
-	return loN
+// keyFloat is the float32 whose ordered key (see largestThreshold) is key
+// (int64 in the int32 range).
+func keyFloat(key *Node) *Node {
+	k := ConvertDType(key, dtypes.Int32)
+	neg := LessThan(k, ZerosLike(k))
+	bits := Where(neg, BitwiseXor(k, Scalar(key.Graph(), dtypes.Int32, math.MaxInt32)), k)
+	return Bitcast(bits, dtypes.Float32)
 }
 
 // newRNGState returns the sampler's initial RNG state for seed.

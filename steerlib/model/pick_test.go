@@ -273,3 +273,26 @@ func TestGenerateOnLogits(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyFloat checks the ordered keys the bisection walks: −∞ and +∞ at
+// the ends of its range, and the float order kept across zero.
+func TestKeyFloat(t *testing.T) {
+	m := loadFixture(t, "llama")
+	keys := []int64{int64(math.MinInt32) + (1 << 23) - 1, -1065353217, -1, 0, 1065353216, 0x7f800000}
+	want := []float32{float32(math.Inf(-1)), -1, 0, 0, 1, float32(math.Inf(1))}
+	e, err := m.exec("test-keyfloat", func(in []*Node) []*Node { return []*Node{keyFloat(in[0])} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := call(e, tensors.FromValue(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tensors.CopyFlatData[float32](outs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("keyFloat(%v) = %v, want %v", keys, got, want)
+	}
+}
