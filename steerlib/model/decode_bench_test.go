@@ -42,7 +42,7 @@ func BenchmarkCallOverhead(b *testing.B) {
 }
 
 // BenchmarkSamplingStep compares greedy decoding with sampling (temperature
-// 0.8, top-k 50, top-p 0.95) on the SmolLM2-135M shape (random weights,
+// 0.8 alone, with top-k 50, with top-p 0.95, with both) on the SmolLM2-135M shape (random weights,
 // vocabulary 49152) at batch 16, prompt 32, 16 new tokens: the least process
 // CPU time and the best wall time per decode step over two measured runs,
 // each after an unmeasured one (Bench's timing; BENCHMARKS.md):
@@ -63,7 +63,10 @@ func BenchmarkSamplingStep(b *testing.B) {
 		opts GenerateOptions
 	}{
 		{"greedy", GenerateOptions{Greedy: true}},
-		{"sample", GenerateOptions{Temperature: 0.8, TopK: 50, TopP: 0.95, Seed: 1}},
+		{"T", GenerateOptions{Temperature: 0.8, Seed: 1}},
+		{"T+k", GenerateOptions{Temperature: 0.8, TopK: 50, Seed: 1}},
+		{"T+p", GenerateOptions{Temperature: 0.8, TopP: 0.95, Seed: 1}},
+		{"T+k+p", GenerateOptions{Temperature: 0.8, TopK: 50, TopP: 0.95, Seed: 1}},
 	} {
 		bestWall, bestCPU := math.Inf(1), math.Inf(1)
 		for range 2 { // benchGenerate compiles, then measures

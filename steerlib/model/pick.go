@@ -115,53 +115,65 @@ func (p pickPlan) withLogits(outs []*Node, logits *Node) []*Node {
 // (float32 scalar, nil: no top-p) then keeps the tokens whose logit is at
 // least t, t the largest logit with Σ{p_j : logit_j ≥ t} ≥ P, where p is the
 // softmax of logits/T over the top-k tokens, in float64. Both thresholds are
-// found by bisection over the float32 bit patterns (exact, no sort); see the
-// package documentation.
+// found by a radix select over the float32 bit patterns (exact, no sort);
+// see the package documentation.
 func sampleMask(logits, temp, k, topP *Node) (keep, scaled *Node) {
 	g := logits.Graph()
 	keep = OnesLike(ConvertDType(logits, dtypes.Bool))
 	if k != nil {
-		kk := ConvertDType(k, dtypes.Int32)
-		t := largestThreshold(logits, func(ge *Node) *Node {
-			return GreaterOrEqual(ReduceAndKeep(ConvertDType(ge, dtypes.Int32), ReduceSum, -1), kk)
-		})
-		keep = GreaterOrEqual(logits, t)
+		ones := OnesLike(ConvertDType(logits, dtypes.Float64))
+		keep = GreaterOrEqual(logits, radixThreshold(logits, ones, ConvertDType(k, dtypes.Float64)))
 	}
 	scaled = Div(logits, temp)
 	if topP != nil {
 		l64 := Div(ConvertDType(logits, dtypes.Float64), ConvertDType(temp, dtypes.Float64))
 		probs := Softmax(Where(keep, l64, Infinity(g, dtypes.Float64, -1)), -1)
-		zeros, p := ZerosLike(probs), ConvertDType(topP, dtypes.Float64)
-		t := largestThreshold(logits, func(ge *Node) *Node {
-			return GreaterOrEqual(ReduceAndKeep(Where(ge, probs, zeros), ReduceSum, -1), p)
-		})
+		t := radixThreshold(logits, probs, ConvertDType(topP, dtypes.Float64))
 		keep = LogicalAnd(keep, GreaterOrEqual(logits, t))
 	}
 	return keep, scaled
 }
 
-// largestThreshold returns, per row of x [B, V] (float32), the largest
-// float32 t ([B, 1]) with ok(x ≥ t) true ([B, 1]), by bisection over the
-// 2³² bit patterns ordered like the floats they encode (key: the pattern of
-// t ≥ 0, the pattern with its 31 low bits flipped for t < 0). ok must be
-// monotone: true at −∞, false above the answer. 32
-// unrolled steps of one [B, V] compare and one row reduction each; the
-// bisection itself runs on [B, 1] int64 keys.
-func largestThreshold(x *Node, ok func(ge *Node) *Node) *Node {
+// radixThreshold returns, per row of x [B, V] (float32) with weights w
+// [B, V] (float64, ≥ 0), the largest float32 t ([B, 1]) with
+// Σ{w_j : x_j ≥ t} ≥ target (scalar), assuming Σw ≥ target. It walks the
+// 32-bit keys ordered like the floats (the bit pattern of x ≥ 0, the pattern
+// with its 31 low bits flipped for x < 0, plus 2³¹) one byte at a time, from
+// the top: a pass adds each candidate's weight into 256 buckets of its next
+// byte (ScatterSum), takes suffix sums over the buckets (a product with a
+// 256×256 triangle) plus the weight already above the prefix, and extends
+// the prefix with the highest byte whose suffix sum still reaches target.
+// Four passes over [B, V], exact.
+func radixThreshold(x, w, target *Node) *Node {
 	g := x.Graph()
-	B := x.Shape().Dim(0)
-	// Keys from −∞ to +∞: no NaN is ever a candidate.
-	negInf, posInf := int64(math.MinInt32)+(1<<23)-1, int64(0x7f800000)
-	lo := BroadcastToDims(Scalar(g, dtypes.Int64, negInf), B, 1)
-	hi := BroadcastToDims(Scalar(g, dtypes.Int64, posInf), B, 1)
-	two := Scalar(g, dtypes.Int64, 2)
-	for range 32 {
-		mid := Add(lo, Div(AddScalar(Sub(hi, lo), 1), two))
-		good := ok(GreaterOrEqual(x, keyFloat(mid)))
-		lo = Where(good, mid, lo)
-		hi = Where(good, hi, AddScalar(mid, -1))
+	B, V := x.Shape().Dim(0), x.Shape().Dim(1)
+	b := Bitcast(x, dtypes.Int32)
+	key := Where(LessThan(b, ZerosLike(b)), BitwiseXor(b, Scalar(g, dtypes.Int32, math.MaxInt32)), b)
+	ukey := AddScalar(ConvertDType(key, dtypes.Int64), 1<<31) // [0, 2³²)
+	tri := make([][]float64, 256)                             // tri[d'][d] = 1 if d' ≥ d
+	for d := range tri {
+		tri[d] = make([]float64, 256)
+		for e := 0; e <= d; e++ {
+			tri[d][e] = 1
+		}
 	}
-	return keyFloat(lo)
+	triangle := Const(g, tri)
+	rows := Iota(g, shapes.Make(dtypes.Int64, B, V, 1), 0)
+	buckets := Iota(g, shapes.Make(dtypes.Int64, 1, 256), 1)
+	prefix := BroadcastToDims(Scalar(g, dtypes.Int64, 0), B, 1)
+	above := BroadcastToDims(Scalar(g, dtypes.Float64, 0), B, 1)
+	for shift := 24; shift >= 0; shift -= 8 {
+		match := Equal(Div(ukey, Scalar(g, dtypes.Int64, int64(1)<<(shift+8))), prefix)
+		digit := Rem(Div(ukey, Scalar(g, dtypes.Int64, int64(1)<<shift)), Scalar(g, dtypes.Int64, 256))
+		at := Concatenate([]*Node{rows, Reshape(digit, B, V, 1)}, 2)
+		counts := ScatterSum(Zeros(g, shapes.Make(dtypes.Float64, B, 256)), at, Where(match, w, ZerosLike(w)), false, false)
+		suffix := Add(MatMul(counts, triangle), above) // [B, 256]
+		d := AddScalar(ReduceAndKeep(ConvertDType(GreaterOrEqual(suffix, target), dtypes.Int64), ReduceSum, -1), -1)
+		sel := Equal(buckets, d)
+		above = ReduceAndKeep(Where(sel, Sub(suffix, counts), ZerosLike(counts)), ReduceSum, -1)
+		prefix = Add(MulScalar(prefix, 256), d)
+	}
+	return keyFloat(AddScalar(prefix, -(1 << 31)))
 }
 
 // keyFloat is the float32 whose ordered key (see largestThreshold) is key
