@@ -42,10 +42,11 @@ func BenchmarkCallOverhead(b *testing.B) {
 }
 
 // BenchmarkSamplingStep compares greedy decoding with sampling (temperature
-// 0.8 alone, with top-k 50, with top-p 0.95, with both) on the SmolLM2-135M shape (random weights,
-// vocabulary 49152) at batch 16, prompt 32, 16 new tokens: the least process
-// CPU time and the best wall time per decode step over two measured runs,
-// each after an unmeasured one (Bench's timing; BENCHMARKS.md):
+// 0.8 alone, with top-k 50, with top-p 0.95, with both) on the SmolLM2-135M
+// shape (random weights, vocabulary 49152) at batch 16, prompt 32, 16 new
+// tokens: the least process CPU time and the best wall time per decode step
+// over two measured runs, each after an unmeasured one (Bench's timing;
+// BENCHMARKS.md):
 //
 //	GOEXPERIMENT=simd GOMLX_BACKEND=go nice -n 10 go test ./steerlib/model -run XXX -bench SamplingStep -benchtime 1x
 func BenchmarkSamplingStep(b *testing.B) {

@@ -118,10 +118,13 @@
 //     logit with Σ{p_j : logit_j ≥ t} ≥ P: the shortest prefix of the
 //     tokens sorted by logit whose probability reaches P.
 //
-// Both thresholds are found without sorting, by bisection over the 2³²
+// Both thresholds are found without sorting, by a radix select over the
 // float32 bit patterns (ordered like the floats: the pattern of x ≥ 0, the
-// pattern with its 31 low bits flipped for x < 0): 32 unrolled steps of one
-// compare and one row sum over [B, V] each, exact for any logits. The draw
+// pattern with its 31 low bits flipped for x < 0): one byte per pass, from
+// the top; each pass adds the weights (1 for top-k, p for top-p) of the
+// tokens still matching the prefix into 256 buckets of their next byte
+// (ScatterSum) and keeps the highest byte whose suffix sum reaches K or P.
+// Four passes over [B, V], exact for any finite logits. The draw
 // is Gumbel-max: argmax over kept tokens of logit/T + g, g = −log(−log U),
 // U uniform in [0, 1) from GoMLX's RandomUniform (Philox); this has exactly
 // the distribution softmax(logit/T) over the kept set. The RNG state

@@ -176,8 +176,8 @@ func radixThreshold(x, w, target *Node) *Node {
 	return keyFloat(AddScalar(prefix, -(1 << 31)))
 }
 
-// keyFloat is the float32 whose ordered key (see largestThreshold) is key
-// (int64 in the int32 range).
+// keyFloat is the float32 whose ordered key (see radixThreshold, less 2³¹)
+// is key (int64 in the int32 range).
 func keyFloat(key *Node) *Node {
 	k := ConvertDType(key, dtypes.Int32)
 	neg := LessThan(k, ZerosLike(k))

@@ -274,8 +274,8 @@ func TestGenerateOnLogits(t *testing.T) {
 	}
 }
 
-// TestKeyFloat checks the ordered keys the bisection walks: −∞ and +∞ at
-// the ends of its range, and the float order kept across zero.
+// TestKeyFloat checks the ordered keys the radix select returns: −∞ and
+// +∞, and the float order kept across zero.
 func TestKeyFloat(t *testing.T) {
 	m := loadFixture(t, "llama")
 	keys := []int64{int64(math.MinInt32) + (1 << 23) - 1, -1065353217, -1, 0, 1065353216, 0x7f800000}
