@@ -40,6 +40,9 @@ type BenchRow struct {
 	// DecodeMsPerStep is the time of one decode step for the whole batch.
 	DecodeMsPerStep float64 `json:"decode_ms_per_step"`
 	DecodeTokPerS   float64 `json:"decode_tok_per_s"`
+	// DecodeCPUMsPerStep is the process CPU time (user + system) per decode
+	// step: on a shared machine it moves less with the load than the wall time.
+	DecodeCPUMsPerStep float64 `json:"decode_cpu_ms_per_step"`
 	// TokPerS is generated tokens per second over the whole call (prefill included).
 	TokPerS float64 `json:"tok_per_s"`
 	// FloorRatio is DecodeMsPerStep / the memory-bandwidth floor.
@@ -102,8 +105,8 @@ func Bench(m *Model, opts BenchOptions) (res *BenchResult, err error) {
 			if mode.Mode == "plain" {
 				plain = row.TokPerS
 			}
-			logf("batch %2d %-8s prefill %9.1f tok/s  decode %8.2f ms/step (%8.1f tok/s)  decode/floor %.2f  total %7.1f tok/s (plain/this %.2f)",
-				B, row.Mode, row.PrefillTokPerS, row.DecodeMsPerStep, row.DecodeTokPerS, row.FloorRatio, row.TokPerS, plain/row.TokPerS)
+			logf("batch %2d %-8s prefill %9.1f tok/s  decode %8.2f ms/step (%8.1f tok/s, cpu %8.2f ms/step)  decode/floor %.2f  total %7.1f tok/s (plain/this %.2f)",
+				B, row.Mode, row.PrefillTokPerS, row.DecodeMsPerStep, row.DecodeTokPerS, row.DecodeCPUMsPerStep, row.FloorRatio, row.TokPerS, plain/row.TokPerS)
 			res.Rows = append(res.Rows, row)
 		}
 	}
@@ -152,16 +155,18 @@ func benchGenerate(m *Model, prompts [][]int, opts BenchOptions, mode benchMode)
 	row.Batch, row.PromptLen, row.NewTokens = B, opts.PromptLen, opts.NewTokens
 	for rep := 0; rep < 2; rep++ { // first run compiles
 		var first, last time.Time
+		var cpuFirst, cpuLast float64
 		g := mode.opts
-		g.MaxNewTokens, g.Greedy = opts.NewTokens, true
+		g.MaxNewTokens = opts.NewTokens
+		g.Greedy = g.Temperature <= 0 // Bench's own modes are greedy
 		g.OnToken = func(r, step, id int) {
 			if r != 0 {
 				return
 			}
 			if step == 0 {
-				first = time.Now()
+				first, cpuFirst = time.Now(), cpuSeconds()
 			}
-			last = time.Now()
+			last, cpuLast = time.Now(), cpuSeconds()
 		}
 		start := time.Now()
 		if _, err := m.Generate(prompts, g); err != nil {
@@ -169,6 +174,7 @@ func benchGenerate(m *Model, prompts [][]int, opts BenchOptions, mode benchMode)
 		}
 		row.PrefillTokPerS = float64(B*opts.PromptLen) / first.Sub(start).Seconds()
 		row.DecodeMsPerStep = last.Sub(first).Seconds() * 1e3 / float64(opts.NewTokens-1)
+		row.DecodeCPUMsPerStep = (cpuLast - cpuFirst) * 1e3 / float64(opts.NewTokens-1)
 		row.TokPerS = float64(B*opts.NewTokens) / last.Sub(start).Seconds()
 	}
 	row.DecodeTokPerS = float64(B) * 1e3 / row.DecodeMsPerStep

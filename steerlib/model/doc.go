@@ -73,9 +73,13 @@
 //     the chosen Layers never recompile; with At=AllPositions the layer set
 //     is part of the key.
 //   - Generate: one prefill graph per (bucketed B, bucketed prompt length,
-//     cache length, steering slots) and one decode graph per (bucketed B,
-//     cache length, steering slots). The cache length is
-//     BucketLen(prompt bucket + MaxNewTokens).
+//     cache length, steering slots, token choice) and one decode graph per
+//     (bucketed B, cache length, steering slots, token choice). The cache
+//     length is BucketLen(prompt bucket + MaxNewTokens). The token choice
+//     is greedy or sampling, whether sampling has a top-k stage and a top-p
+//     stage, and whether the call asked for logits (OnLogits): at most 10
+//     variants, each compiled on first use; temperature, K, P and the seed
+//     are inputs and never recompile.
 //   - Steering slots: with Steer (batch-wide), the steered layers with their
 //     number of ops; moving an op to another layer recompiles. With RowSteer,
 //     every layer gets k slots, k the most ops one row has at one layer: any
@@ -94,12 +98,68 @@
 // [in, out], the embedding [D, V]): faster matrix-vector products on the
 // pure-Go backend; the arithmetic is the same.
 //
+// # Choosing tokens
+//
+// Every prefill and decode step ends with the token choice inside its graph
+// and returns only the new ids [B] (int32); a decode step reads the previous
+// step's ids tensor as it is. The host copies the ids to apply the stop
+// rules and stream them; logits [B, V] leave the graph only when a caller
+// sets GenerateOptions.OnLogits.
+//
+// Greedy is ArgMax of the float32 logits (the first of equal maxima), as
+// before sampling moved into the graph: greedy output is unchanged.
+//
+// Sampling (Greedy false, Temperature T > 0) keeps a set of tokens, then
+// draws from softmax(logit/T) over that set:
+//
+//   - top-k (0 < K < V): the tokens whose logit is ≥ the K-th largest logit;
+//   - top-p (0 < P < 1), after top-k: with p the softmax of logit/T over the
+//     kept tokens (float64), the tokens whose logit is ≥ t, t the largest
+//     logit with Σ{p_j : logit_j ≥ t} ≥ P: the shortest prefix of the
+//     tokens sorted by logit whose probability reaches P.
+//
+// Both thresholds are found without sorting, by a radix select over the
+// float32 bit patterns (ordered like the floats: the pattern of x ≥ 0, the
+// pattern with its 31 low bits flipped for x < 0): one byte per pass, from
+// the top; each pass adds the weights (1 for top-k, p for top-p) of the
+// tokens still matching the prefix into 256 buckets of their next byte
+// (ScatterSum) and keeps the highest byte whose suffix sum reaches K or P.
+// Four passes over [B, V], exact for any finite logits. The draw
+// is Gumbel-max: argmax over kept tokens of logit/T + g, g = −log(−log U),
+// U uniform in [0, 1) from GoMLX's RandomUniform (Philox); this has exactly
+// the distribution softmax(logit/T) over the kept set. The RNG state
+// (GoMLX's RNGStateShape) is a graph input and output, seeded from
+// GenerateOptions.Seed with RNGStateFromSeed and carried from step to step.
+//
+// Compared with the host sampler this replaces (sort the logits, cut to K,
+// float64 probabilities, cut the prefix reaching P, one uniform per row
+// through the cumulative sum): the kept sets are the same, except that
+// tokens tied with the boundary logit are all kept here (the sort kept an
+// arbitrary subset of them) and that the float64 sums of the probabilities
+// are added in a different order (a boundary closer than about 1e-15 to P
+// may fall differently); the distribution over the kept set is the same;
+// the draws for a given seed are not (another generator, and one uniform
+// per token instead of one per row), but they are reproducible: same seed,
+// same tokens, on the same backend.
+//
 // # KV cache
 //
-// The pure-Go backend has no DynamicUpdateSlice: the cache is a fixed-size
-// [B, KV heads, S, head_dim] tensor per layer, zero beyond what was written,
-// and each decode step adds its key and value into the next slot with
-// ScatterSum (exact, since the slot holds zeros). The caches are donated to
-// the step, so the scatter runs in place. Keys that are padding, not yet
-// written, or outside a layer's sliding window are masked.
+// The cache is a fixed-size [B, KV heads, S, head_dim] tensor per layer,
+// zero beyond what was written; it is created by the prefill graph, stays a
+// backend buffer between steps (it is never copied to the host) and each
+// decode step adds its key and value into the next slot with ScatterSum
+// (exact, since the slot holds zeros): the pure-Go backend has no
+// DynamicUpdateSlice. The caches are donated to the step
+// (DonateTensorBuffer), so the update is in place: in GoMLX v0.28's pure-Go
+// backend (github.com/gomlx/compute, internal/gobackend) an op may reuse an
+// input buffer as its output when the buffer is owned by the execution (a
+// donated parameter) and this op is its last use; Scatter does so
+// (ops/scatter.go), and the scatter is the cache parameter's only use. On
+// XLA, go-xla v0.3.0 passes the donation to PJRT at execution (SetDonate),
+// but its StableHLO programs declare no input/output aliasing
+// (tf.aliasing_output or jax.buffer_donor appear nowhere in it), so whether
+// XLA writes the new cache into the donated buffer is not guaranteed there;
+// a donated buffer is at least released as soon as the step starts. Keys
+// that are padding, not yet written, or outside a layer's sliding window
+// are masked.
 package model

@@ -3,12 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
-	"sort"
 	"strings"
 
-	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -48,6 +44,11 @@ type GenerateOptions struct {
 	RowSteer [][]SteerOp
 	// OnToken, if set, receives each new token as it is produced (streaming).
 	OnToken func(row, step, id int)
+	// OnLogits, if set, receives at each step the float32 logits [V] that
+	// every prompt's row (padding rows excluded) chose its step token from,
+	// before temperature. Without it the logits never leave the device: a
+	// step returns only the new ids.
+	OnLogits func(step int, logits [][]float32)
 }
 
 // Stop reasons reported in GenerateResult.Reasons.
@@ -77,11 +78,9 @@ func (m *Model) Generate(prompts [][]int, opts GenerateOptions) (res *GenerateRe
 	if err := r.prefill(); err != nil {
 		return nil, fmt.Errorf("generate: prefill: %w", err)
 	}
-	sampling := !opts.Greedy && opts.Temperature > 0
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
-	tok := make([]int32, r.B2)
 	for step := 0; step < r.N; step++ {
-		if err := pickTokens(r.outs, sampling, opts, rng, tok, m.Config.VocabSize); err != nil {
+		tok, err := r.fetch(step)
+		if err != nil {
 			return nil, fmt.Errorf("generate: step %d: %w", step, err)
 		}
 		active, err := r.record(step, tok)
@@ -91,7 +90,7 @@ func (m *Model) Generate(prompts [][]int, opts GenerateOptions) (res *GenerateRe
 		if active == 0 || step == r.N-1 {
 			break
 		}
-		if err := r.decode(step, tok); err != nil {
+		if err := r.decode(step); err != nil {
 			return nil, fmt.Errorf("generate: decode step %d: %w", step, err)
 		}
 	}
@@ -106,11 +105,14 @@ type generation struct {
 	B, B2, Tp, S, N   int
 	padded            Batch
 	steer             steerValues
+	pick              pickPlan
 	prefillE, decodeE *Exec
 	keyMask, nextPos  []int32
-	outs              []*tensors.Tensor // argmax, logits, then the 2L caches
-	res               *GenerateResult
-	done              []bool
+	// outs are the last step's outputs: pick.numOutputs() (ids [B], the RNG
+	// state when sampling, logits when asked), then the 2L caches.
+	outs []*tensors.Tensor
+	res  *GenerateResult
+	done []bool
 }
 
 // newGeneration validates a Generate call, pads the prompts to their
@@ -143,10 +145,11 @@ func (m *Model) newGeneration(prompts [][]int, opts GenerateOptions) (*generatio
 	r.S = BucketLen(r.Tp + N)
 	r.padded = batch.padTo(r.B2, r.Tp)
 	plan := newSteerPlan(rows, cfg.NumLayers, opts.RowSteer != nil)
-	if r.prefillE, err = m.prefillExec(plan, r.S); err != nil {
+	r.pick = newPickPlan(opts, cfg.VocabSize)
+	if r.prefillE, err = m.prefillExec(plan, r.pick, r.S); err != nil {
 		return nil, err
 	}
-	if r.decodeE, err = m.decodeExec(plan); err != nil {
+	if r.decodeE, err = m.decodeExec(plan, r.pick); err != nil {
 		return nil, err
 	}
 	r.steer = newSteerValues(plan, rows, r.B2, cfg.HiddenSize, m.dtype)
@@ -157,8 +160,19 @@ func (m *Model) newGeneration(prompts [][]int, opts GenerateOptions) (*generatio
 func (r *generation) prefill() error {
 	args := []any{tensorI32(r.padded.IDs, r.B2, r.Tp), tensorI32(r.padded.Positions, r.B2, r.Tp), tensorI32(r.padded.Mask, r.B2, r.Tp)}
 	args = append(args, r.steer.args(false)...)
+	var rng *tensors.Tensor
+	if r.pick.sample {
+		var err error
+		if rng, err = newRNGState(r.opts.Seed); err != nil {
+			return err
+		}
+	}
+	args = append(args, r.pick.args(r.opts, rng)...)
 	args = append(args, r.m.weightArgs()...)
 	outs, err := call(r.prefillE, args...)
+	if rng != nil {
+		rng.FinalizeAll()
+	}
 	if err != nil {
 		return err
 	}
@@ -207,18 +221,45 @@ func (r *generation) record(step int, tok []int32) (active int, err error) {
 	return active, nil
 }
 
-// decode runs one decode step on tok, writing cache slot Tp+step; the caches
-// are donated to the step, which updates them in place.
-func (r *generation) decode(step int, tok []int32) error {
+// fetch copies step's ids (and, with OnLogits, its logits) to the host.
+func (r *generation) fetch(step int) ([]int32, error) {
+	tok, err := tensors.CopyFlatData[int32](r.outs[0])
+	if err != nil {
+		return nil, err
+	}
+	if r.pick.logits {
+		flat, err := tensors.CopyFlatData[float32](r.outs[r.pick.numOutputs()-1])
+		if err != nil {
+			return nil, err
+		}
+		V := len(flat) / r.B2
+		rows := make([][]float32, r.B)
+		for b := range rows {
+			rows[b] = flat[b*V : (b+1)*V]
+		}
+		r.opts.OnLogits(step, rows)
+	}
+	return tok, nil
+}
+
+// decode runs one decode step on the last step's ids (fed back as they
+// are, never through the host), writing cache slot Tp+step; the caches are
+// donated to the step, which updates them in place.
+func (r *generation) decode(step int) error {
 	slot := r.Tp + step
 	pos := make([]int32, r.B2)
 	for b := 0; b < r.B2; b++ {
 		r.keyMask[b*r.S+slot] = 1
 		pos[b] = r.nextPos[b] + int32(step)
 	}
-	args := []any{tensorI32(tok, r.B2, 1), tensorI32(pos, r.B2, 1), tensors.FromScalar(int32(slot)), tensorI32(r.keyMask, r.B2, r.S)}
+	args := []any{r.outs[0], tensorI32(pos, r.B2, 1), tensors.FromScalar(int32(slot)), tensorI32(r.keyMask, r.B2, r.S)}
 	args = append(args, r.steer.args(true)...)
-	for _, c := range r.outs[2:] {
+	var rng *tensors.Tensor
+	if r.pick.sample {
+		rng = r.outs[1]
+	}
+	args = append(args, r.pick.args(r.opts, rng)...)
+	for _, c := range r.outs[r.pick.numOutputs():] {
 		donated, err := DonateTensorBuffer(c, r.m.backend, 0)
 		if err != nil {
 			return err
@@ -251,109 +292,49 @@ func (r *generation) close() {
 	r.steer.finalize()
 }
 
-// pickTokens fills tok from a step's outputs: outs[0] argmax [B], outs[1] logits [B, V].
-func pickTokens(outs []*tensors.Tensor, sampling bool, opts GenerateOptions, rng *rand.Rand, tok []int32, V int) error {
-	if !sampling {
-		ids, err := tensors.CopyFlatData[int32](outs[0])
-		if err != nil {
-			return err
-		}
-		copy(tok, ids)
-		return nil
-	}
-	logits, err := tensors.CopyFlatData[float32](outs[1])
-	if err != nil {
-		return err
-	}
-	for b := range tok {
-		tok[b] = int32(sample(logits[b*V:(b+1)*V], opts, rng))
-	}
-	return nil
-}
-
-// sample draws a token from logits with temperature, top-k and top-p.
-func sample(logits []float32, opts GenerateOptions, rng *rand.Rand) int {
-	idx := make([]int, len(logits))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
-	if opts.TopK > 0 && opts.TopK < len(idx) {
-		idx = idx[:opts.TopK]
-	}
-	probs := make([]float64, len(idx))
-	top := float64(logits[idx[0]])
-	var sum float64
-	for i, j := range idx {
-		probs[i] = math.Exp((float64(logits[j]) - top) / opts.Temperature)
-		sum += probs[i]
-	}
-	if opts.TopP > 0 && opts.TopP < 1 {
-		cum := 0.0
-		for i := range probs {
-			cum += probs[i] / sum
-			if cum >= opts.TopP {
-				probs, idx = probs[:i+1], idx[:i+1]
-				break
-			}
-		}
-		sum = 0
-		for _, p := range probs {
-			sum += p
-		}
-	}
-	r := rng.Float64() * sum
-	for i, p := range probs {
-		r -= p
-		if r < 0 {
-			return idx[i]
-		}
-	}
-	return idx[len(idx)-1]
-}
-
-// lastLogits returns the logits of x [B, T, D] at position T-1 and their argmax.
-func lastLogits(cfg *Config, ws weights, x *Node) (argmax, logits *Node) {
+// lastLogits returns the logits [B, V] of x [B, T, D] at position T-1.
+func lastLogits(cfg *Config, ws weights, x *Node) *Node {
 	B, T, D := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
 	last := Reshape(Slice(x, AxisRange(), AxisRange(T-1, T), AxisRange()), B, D)
-	logits = lmHead(cfg, ws, last)
-	return ArgMax(logits, -1, dtypes.Int32), logits
+	return lmHead(cfg, ws, last)
 }
 
 // prefillExec compiles the prompt pass: inputs ids, positions, mask [B, T],
-// steering slots, weights; outputs argmax [B], logits [B, V] at the last
-// position, and per layer K and V caches [B, KV, S, hd] holding the prompt
-// in slots [0, T).
-func (m *Model) prefillExec(plan steerPlan, S int) (*Exec, error) {
+// steering slots, the pick plan's inputs, weights; outputs the pick plan's
+// outputs (the first new ids [B], ...) for the last position, and per layer
+// K and V caches [B, KV, S, hd] holding the prompt in slots [0, T).
+func (m *Model) prefillExec(plan steerPlan, pick pickPlan, S int) (*Exec, error) {
 	cfg := m.Config
-	key := fmt.Sprintf("prefill|S=%d|steer=%s", S, plan.key())
+	key := fmt.Sprintf("prefill|S=%d|steer=%s|%s", S, plan.key(), pick.key())
 	return m.exec(key, func(in []*Node) []*Node {
 		ids, pos, mask := in[0], in[1], in[2]
 		steer := newSteerGraph(plan, in[3:])
-		ws := m.bind(in[3+plan.numInputs():])
+		n := 3 + plan.numInputs()
+		ws := m.bind(in[n+pick.numInputs():])
 		caches := make([]*Node, 2*cfg.NumLayers)
 		record := func(l int, k, v *Node) { caches[2*l], caches[2*l+1] = padCache(k, S), padCache(v, S) }
 		x := decoderStack(cfg, ws, ids, pos, sequenceKV(cfg, mask, record), steer.then(nil))
-		argmax, logits := lastLogits(cfg, ws, x)
-		return append([]*Node{argmax, logits}, caches...)
+		return append(pick.graph(lastLogits(cfg, ws, x), in[n:]), caches...)
 	})
 }
 
-// decodeExec compiles one decode step: inputs token and position [B, 1], the
-// cache slot being written (scalar), key mask [B, S], steering slots, the 2L
-// caches and the weights; outputs argmax, logits and the updated caches.
-func (m *Model) decodeExec(plan steerPlan) (*Exec, error) {
+// decodeExec compiles one decode step: inputs the last ids [B], positions
+// [B, 1], the cache slot being written (scalar), key mask [B, S], steering
+// slots, the pick plan's inputs, the 2L caches and the weights; outputs the
+// pick plan's outputs and the updated caches.
+func (m *Model) decodeExec(plan steerPlan, pick pickPlan) (*Exec, error) {
 	cfg := m.Config
 	L := cfg.NumLayers
-	key := fmt.Sprintf("decode|steer=%s", plan.key())
+	key := fmt.Sprintf("decode|steer=%s|%s", plan.key(), pick.key())
 	return m.exec(key, func(in []*Node) []*Node {
 		tok, pos, slot, keyMask := in[0], in[1], in[2], in[3]
 		steer := newSteerGraph(plan, in[4:])
 		n := 4 + plan.numInputs()
-		ws := m.bind(in[n+2*L:])
+		c := n + pick.numInputs()
+		ws := m.bind(in[c+2*L:])
 		caches := make([]*Node, 2*L)
-		x := decoderStack(cfg, ws, tok, pos, cachedKV(cfg, slot, keyMask, in[n:n+2*L], caches), steer.then(nil))
-		argmax, logits := lastLogits(cfg, ws, x)
-		return append([]*Node{argmax, logits}, caches...)
+		tok = Reshape(tok, tok.Shape().Dim(0), 1)
+		x := decoderStack(cfg, ws, tok, pos, cachedKV(cfg, slot, keyMask, in[c:c+2*L], caches), steer.then(nil))
+		return append(pick.graph(lastLogits(cfg, ws, x), in[n:]), caches...)
 	})
 }

@@ -4,7 +4,6 @@ package model
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -19,15 +18,8 @@ import (
 //
 //	GOEXPERIMENT=simd GOMLX_BACKEND=go nice -n 10 go test ./steerlib/model -run XXX -bench PerRowSweep -benchtime 1x -timeout 60m
 func BenchmarkPerRowSweep(b *testing.B) {
-	cfg, err := ShapeConfig("smollm2-135m")
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := NewRandom(cfg, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m := randomSmolLM2(b)
+	cfg := m.Config
 	const promptLen, newTokens = 32, 16
 	for range b.N {
 		for _, B := range []int{8, 16} {
@@ -62,14 +54,4 @@ func BenchmarkPerRowSweep(b *testing.B) {
 				B, wall[0], cpu[0], float64(B*newTokens)/wall[0], wall[1], cpu[1], float64(B*newTokens)/wall[1], wall[1]/wall[0], cpu[1]/cpu[0])
 		}
 	}
-}
-
-// cpuSeconds is the user plus system CPU time of this process.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	sec := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return sec(ru.Utime) + sec(ru.Stime)
 }
