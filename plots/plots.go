@@ -239,7 +239,9 @@ func lightGrid() *plotter.Grid {
 
 // LayerAccuracy is a line chart of an accuracy (0..1) per layer, one line per
 // series (e.g. "steered" and "unsteered", or one per instruction type). The
-// Y axis spans 0..1 (with a margin) and the X axis ticks fall on whole layers.
+// Y axis spans 0..1 (with a margin) and the X axis ticks fall on whole layers;
+// x = -1 is the "no steering" candidate of a layer search and is labelled
+// "none".
 func LayerAccuracy(title string, series []Series) (*plot.Plot, error) {
 	p, err := Lines(title, "layer", "accuracy", series)
 	if err != nil {
@@ -255,8 +257,23 @@ func LayerAccuracy(title string, series []Series) (*plot.Plot, error) {
 	p.Y.Min, p.Y.Max = -0.04, 1.04+legendRoom(1.08, named(series))
 	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25, Label: "0.25"},
 		{Value: 0.5, Label: "0.5"}, {Value: 0.75, Label: "0.75"}, {Value: 1, Label: "1"}})
-	p.X.Tick.Marker = integerTicks{}
+	p.X.Tick.Marker = layerTicks{}
 	return p, nil
+}
+
+// layerTicks are integerTicks on a layer axis, where -1 (no steering) reads
+// "none".
+type layerTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (layerTicks) Ticks(min, max float64) []plot.Tick {
+	ts := integerTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Value == -1 {
+			ts[i].Label = "none"
+		}
+	}
+	return ts
 }
 
 // integerTicks places major ticks on whole numbers (at most about ten).

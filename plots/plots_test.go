@@ -227,16 +227,20 @@ func TestRenderErrors(t *testing.T) {
 
 func TestIntegerTicks(t *testing.T) {
 	tests := []struct {
+		ticker   plot.Ticker
 		min, max float64
 		want     []string
 	}{
-		{0, 5, []string{"0", "1", "2", "3", "4", "5"}},
-		{0.5, 3.2, []string{"1", "2", "3"}},
-		{0, 40, []string{"0", "4", "8", "12", "16", "20", "24", "28", "32", "36", "40"}},
+		{integerTicks{}, 0, 5, []string{"0", "1", "2", "3", "4", "5"}},
+		{integerTicks{}, 0.5, 3.2, []string{"1", "2", "3"}},
+		{integerTicks{}, 0, 40, []string{"0", "4", "8", "12", "16", "20", "24", "28", "32", "36", "40"}},
+		{integerTicks{}, -1, 3, []string{"-1", "0", "1", "2", "3"}},
+		{layerTicks{}, -1, 3, []string{"none", "0", "1", "2", "3"}},
+		{layerTicks{}, 0, 2, []string{"0", "1", "2"}},
 	}
 	for _, tc := range tests {
 		var got []string
-		for _, tk := range (integerTicks{}).Ticks(tc.min, tc.max) {
+		for _, tk := range tc.ticker.Ticks(tc.min, tc.max) {
 			got = append(got, tk.Label)
 		}
 		if strings.Join(got, ",") != strings.Join(tc.want, ",") {

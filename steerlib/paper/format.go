@@ -316,7 +316,7 @@ func searchFigures(setting string, ids []string, choices map[string]Choice) ([]F
 	}
 	shareAxis(pd)
 	return []Figure{
-		{Name: "layers_" + setting, Caption: "Layer search " + setting + " the instruction: validation accuracy per candidate (-1: no steering).", Plot: pa},
+		{Name: "layers_" + setting, Caption: "Layer search " + setting + " the instruction: validation accuracy per candidate (none: no steering).", Plot: pa},
 		{Name: "degenerate_" + setting, Caption: "Share of degenerate responses (perplexity < 2.5) per candidate, " + setting + " the instruction.", Plot: pd},
 	}, nil
 }
