@@ -208,7 +208,12 @@ func BaseCorpus(tok *BPE, seed uint64, n, maxLen int) ([]TokenSeq, error) {
 // most maxLen+1 tokens, deterministic in seed; Start is the first answer
 // token.
 func InstructCorpus(tok *BPE, seed uint64, n, maxLen int) ([]TokenSeq, error) {
-	g := NewGenerator(seed)
+	return drawExamples(NewGenerator(seed), tok, n, maxLen)
+}
+
+// drawExamples draws n tokenized training examples of at most maxLen+1 tokens
+// from g (longer ones are skipped); Start is the first answer token.
+func drawExamples(g *Generator, tok *BPE, n, maxLen int) ([]TokenSeq, error) {
 	topics := Topics(SplitTrain)
 	out := make([]TokenSeq, 0, n)
 	for len(out) < n {

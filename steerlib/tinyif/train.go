@@ -175,33 +175,16 @@ const batchGroup = 4
 // shapes are compiled.
 func MakeBatch(tok *BPE, seed uint64, step, batchSize, maxLen int) (*TrainBatch, error) {
 	group := step / batchGroup
-	g := NewGenerator(seed*1_000_003 + uint64(group) + 17)
-	topics := Topics(SplitTrain)
-	type seq struct {
-		ids    []int
-		prompt int
+	seqs, err := drawExamples(NewGenerator(seed*1_000_003+uint64(group)+17), tok, batchSize*batchGroup, maxLen)
+	if err != nil {
+		return nil, err
 	}
-	var seqs []seq
-	for len(seqs) < batchSize*batchGroup {
-		ex, err := g.TrainingExample(topics)
-		if err != nil {
-			return nil, err
-		}
-		ids, p, err := EncodeExample(tok, ex)
-		if err != nil {
-			return nil, err
-		}
-		if len(ids)-1 > maxLen {
-			continue
-		}
-		seqs = append(seqs, seq{ids, p})
-	}
-	sort.SliceStable(seqs, func(i, j int) bool { return len(seqs[i].ids) < len(seqs[j].ids) })
+	sort.SliceStable(seqs, func(i, j int) bool { return len(seqs[i].IDs) < len(seqs[j].IDs) })
 	k := step % batchGroup
 	seqs = seqs[k*batchSize : (k+1)*batchSize]
 	T := 0
 	for _, s := range seqs {
-		T = max(T, len(s.ids)-1)
+		T = max(T, len(s.IDs)-1)
 	}
 	T = min(maxLen, (T+15)/16*16)
 	pad := int32(tok.ID(TokEndOfText))
@@ -212,9 +195,9 @@ func MakeBatch(tok *BPE, seed uint64, step, batchSize, maxLen int) (*TrainBatch,
 		for i := range T {
 			ids[i], tgt[i] = pad, pad
 		}
-		for i := 0; i+1 < len(s.ids); i++ {
-			ids[i], mask[i], tgt[i] = int32(s.ids[i]), 1, int32(s.ids[i+1])
-			if i+1 >= s.prompt {
+		for i := 0; i+1 < len(s.IDs); i++ {
+			ids[i], mask[i], tgt[i] = int32(s.IDs[i]), 1, int32(s.IDs[i+1])
+			if i+1 >= s.Start {
 				w[i] = 1
 			}
 		}
