@@ -114,15 +114,15 @@ func TestDemoSmall(t *testing.T) {
 	checkResult(t, res, ids)
 }
 
-// TestDemoBar runs the full demo and checks issue 7's bar: at least six
-// instruction types reach 0.90 with the instruction and at most 0.15 without,
-// and steering lifts at least four by 0.30. It takes minutes, so it runs only
-// with TINYIF_FULL_DEMO=1.
+// TestDemoBar runs the demo on all ten instruction types in a shortened
+// configuration (one held-out prompt per test topic instead of two; layers,
+// coefficients and validation prompts as in the full demo) and checks the
+// embedded model's bar: at least demoBarFollowed types reach >= 0.90 with the
+// instruction and <= 0.15 without, and steering lifts at least demoBarLifted
+// types by >= 0.30 over the answers without the instruction. A pipeline that
+// ignores the instruction follows none; one that does not steer lifts none.
 func TestDemoBar(t *testing.T) {
-	if os.Getenv("TINYIF_FULL_DEMO") != "1" {
-		t.Skip("set TINYIF_FULL_DEMO=1 to run the full demo (minutes)")
-	}
-	res, err := RunDemo(context.Background(), DemoOptions{Progress: os.Stderr, AnswersFile: filepath.Join(t.TempDir(), "answers.jsonl")})
+	res, err := RunDemo(context.Background(), DemoOptions{TestPerTopic: 1, AnswersFile: filepath.Join(t.TempDir(), "answers.jsonl")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +134,8 @@ func TestDemoBar(t *testing.T) {
 	for _, ir := range res.Instructions {
 		t.Logf("%-40s layer %d with %.2f without %.2f steered %.2f on-topic %.2f", ir.ID, ir.Layer, ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredOnTopic)
 	}
-	if followed, lifted := res.Bar(); followed < 6 || lifted < 4 {
-		t.Errorf("%d types follow the instruction (want >= 6), steering lifts %d (want >= 4)", followed, lifted)
+	if followed, lifted := res.Bar(); followed < demoBarFollowed || lifted < demoBarLifted {
+		t.Errorf("%d types follow the instruction (want >= %d), steering lifts %d (want >= %d)", followed, demoBarFollowed, lifted, demoBarLifted)
 	}
 }
 
@@ -163,3 +163,13 @@ func TestQualityAndScore(t *testing.T) {
 		t.Error("quality outweighs a large accuracy gap")
 	}
 }
+
+// The bar of TestDemoBar on the embedded model (v2). The shortened run
+// measures 9 types followed and 5 lifted (capitals, lowercase, quotation,
+// title, number of sentences), the same as the full demo; the bar is one type
+// below each, so that one greedy token flipping on another backend does not
+// fail it.
+const (
+	demoBarFollowed = 8
+	demoBarLifted   = 4
+)
