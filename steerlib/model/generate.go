@@ -144,6 +144,14 @@ func (m *Model) newGeneration(prompts [][]int, opts GenerateOptions) (*generatio
 		r.eos = opts.EOS
 	}
 	r.S = BucketLen(r.Tp + N)
+	kv, err := kvCacheBytes(cfg, r.B2, r.S, m.dtype)
+	if err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("the KV cache for batch %d (bucket %d) × length %d (%s)", r.B, r.B2, r.S, dtypeName(m.dtype))
+	if err := checkFits(what, kv, m.kvLimit()); err != nil {
+		return nil, err
+	}
 	r.padded = batch.padTo(r.B2, r.Tp)
 	plan := newSteerPlan(rows, cfg.NumLayers, opts.RowSteer != nil)
 	r.pick = newPickPlan(opts, cfg.VocabSize)

@@ -29,6 +29,7 @@ type options struct {
 	offline     bool
 	revision    string
 	warn        io.Writer // nil: os.Stderr
+	memLimit    int64     // see WithMemoryLimit
 }
 
 // WithDType sets the compute dtype: dtypes.Float32 (default; required on the
@@ -60,7 +61,9 @@ func (o *options) warnings() io.Writer {
 // Load opens a Hugging Face causal LM: a local folder (never touches the
 // network), or "hf://org/name" / "org/name" from the Hub (downloaded into
 // the Hugging Face cache, using $HF_TOKEN; see ResolveDir). Weights are
-// converted to the compute dtype and moved to the backend.
+// converted to the compute dtype and moved to the backend. A model whose
+// weights would not fit in memory is refused before any is read (see
+// WithMemoryLimit).
 func Load(pathOrRepo string, opts ...Option) (m *Model, err error) {
 	defer recoverTo(&err, "load "+pathOrRepo)
 	o := options{dtype: dtypes.Float32}
@@ -78,6 +81,9 @@ func Load(pathOrRepo string, opts ...Option) (m *Model, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", pathOrRepo, err)
 	}
+	if err := checkWeightsFit(cfg, o); err != nil {
+		return nil, fmt.Errorf("load %s: %w", pathOrRepo, err)
+	}
 	b, err := backend.Shared(o.backendName)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", pathOrRepo, err)
@@ -90,7 +96,9 @@ func Load(pathOrRepo string, opts ...Option) (m *Model, err error) {
 		fmt.Fprintf(o.warnings(), "warning: load %s: %d checkpoint tensor(s) not used by config.json (ignored): %s\n",
 			pathOrRepo, len(unused), strings.Join(capList(unused, 10), ", "))
 	}
-	return newModel(cfg, dir, b, o.dtype, w), nil
+	m = newModel(cfg, dir, b, o.dtype, w)
+	m.memLimit = o.memLimit
+	return m, nil
 }
 
 // checkpointFiles returns the safetensors files of a model folder, from
