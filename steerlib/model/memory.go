@@ -152,7 +152,7 @@ func checkFits(what string, need, limit int64) error {
 	if !ok || need <= avail {
 		return nil
 	}
-	return fmt.Errorf("%w: %s need %s but %s is %s", ErrMemory, what, byteSize(need), source, byteSize(avail))
+	return fmt.Errorf("%w for %s: %s needed, %s is %s", ErrMemory, what, byteSize(need), source, byteSize(avail))
 }
 
 // byteSize formats n bytes as "N bytes (x.yz U)", U the largest of GiB,

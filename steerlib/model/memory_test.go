@@ -97,9 +97,9 @@ func TestMemoryRefusals(t *testing.T) {
 		loadErr, gErr string // "": no error
 	}{
 		{"no-limit", -1, "", ""},
-		{"weights-just-fit-kv-does-not", W + kv - 1, "", "the KV cache for batch 1 (bucket 1) × length "},
+		{"weights-just-fit-kv-does-not", W + kv - 1, "", "not enough memory for the KV cache for batch 1 (bucket 1) × length "},
 		{"weights-and-kv-fit", W + kv, "", ""},
-		{"weights-too-big", W - 1, "the weights (float32) need " + byteSize(W) + " but the memory limit is " + byteSize(W-1), ""},
+		{"weights-too-big", W - 1, "not enough memory for the weights (float32): " + byteSize(W) + " needed, the memory limit is " + byteSize(W-1), ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
