@@ -161,5 +161,26 @@
 // XLA writes the new cache into the donated buffer is not guaranteed there;
 // a donated buffer is at least released as soon as the step starts. Keys
 // that are padding, not yet written, or outside a layer's sliding window
-// are masked.
+// are masked. Before a Generate call compiles or allocates anything, the
+// cache's size 2·L·B·KV·S·head_dim·sizeof(dtype) is checked against the
+// memory available (see Resource limits).
+//
+// # Non-finite values
+//
+// Every forward, prefill and decode graph also returns one int32: the first
+// i with a NaN or an infinity in the residual stream after block i (after
+// its steering), L for the logits, −1 for none; each flag is an in-graph
+// reduction ¬∧isfinite(x), so a step hands the host one number more than
+// its ids. Forward and Generate fail with ErrNonFinite naming that layer
+// (NaN weights, a steering coefficient that overflows float32) instead of
+// returning garbage ids.
+//
+// # Resource limits
+//
+// Load refuses, before reading any tensor, weights whose size in the
+// compute dtype, Σ Π shape · sizeof(dtype), exceeds the memory available:
+// MemAvailable in /proc/meminfo, or WithMemoryLimit; Generate does the
+// same for its KV cache against what the limit leaves beside the weights.
+// Sizes are computed with int64 overflow checks. Load warns (WithWarnings,
+// default stderr) about checkpoint tensors the config does not read.
 package model

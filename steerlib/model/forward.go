@@ -297,7 +297,8 @@ func (m *Model) planForward(batch Batch, opts ForwardOptions) (*forwardPlan, err
 
 // forwardExec compiles (or finds) the graph of a forward plan: inputs ids,
 // positions, mask [B, T], last positions [B], steering slots, weights;
-// outputs the chosen logits, then the captured layers.
+// outputs the chosen logits, then the captured layers, then the finite check
+// (see finiteCheck).
 func (m *Model) forwardExec(p *forwardPlan) (*Exec, error) {
 	cfg := m.Config
 	var sb strings.Builder
@@ -325,7 +326,8 @@ func (m *Model) forwardExec(p *forwardPlan) (*Exec, error) {
 			}
 			return x
 		}
-		x := decoderStack(cfg, ws, ids, pos, sequenceKV(cfg, mask, nil), steer.then(capture))
+		check := &finiteCheck{}
+		x := decoderStack(cfg, ws, ids, pos, sequenceKV(cfg, mask, nil), steer.then(check.hook(capture)))
 		var outs []*Node
 		switch p.opts.Logits {
 		case LogitsAll:
@@ -335,10 +337,14 @@ func (m *Model) forwardExec(p *forwardPlan) (*Exec, error) {
 		case TokenLogProbs:
 			outs = append(outs, tokenLogProbs(lmHead(cfg, ws, x), ids))
 		}
-		if p.captureLast {
-			return append(outs, Stack(caps, 0)) // [L, B, D]
+		var logits *Node
+		if len(outs) > 0 {
+			logits = outs[0]
 		}
-		return append(outs, caps...)
+		if p.captureLast {
+			caps = []*Node{Stack(caps, 0)} // [L, B, D]
+		}
+		return append(append(outs, caps...), check.result(logits))
 	})
 }
 
@@ -362,6 +368,10 @@ func tokenLogProbs(logits, ids *Node) *Node {
 func (m *Model) forwardResult(p *forwardPlan, batch Batch, outs []*tensors.Tensor) (*ForwardResult, error) {
 	B, T, V, D := batch.B, batch.T, m.Config.VocabSize, m.Config.HiddenSize
 	res := &ForwardResult{B: B, T: T, V: V, D: D, Resid: map[int][]float32{}}
+	if err := checkFinite(outs[len(outs)-1], m.Config.NumLayers); err != nil {
+		return nil, err
+	}
+	outs = outs[:len(outs)-1]
 	if p.logitsOutput {
 		full, err := toFloat32(outs[0])
 		if err != nil {

@@ -109,7 +109,8 @@ type generation struct {
 	prefillE, decodeE *Exec
 	keyMask, nextPos  []int32
 	// outs are the last step's outputs: pick.numOutputs() (ids [B], the RNG
-	// state when sampling, logits when asked), then the 2L caches.
+	// state when sampling, logits when asked), the finite check (int32
+	// scalar, see finiteCheck), then the 2L caches.
 	outs []*tensors.Tensor
 	res  *GenerateResult
 	done []bool
@@ -143,6 +144,14 @@ func (m *Model) newGeneration(prompts [][]int, opts GenerateOptions) (*generatio
 		r.eos = opts.EOS
 	}
 	r.S = BucketLen(r.Tp + N)
+	kv, err := kvCacheBytes(cfg, r.B2, r.S, m.dtype)
+	if err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("the KV cache for batch %d (bucket %d) × length %d (%s)", r.B, r.B2, r.S, dtypeName(m.dtype))
+	if err := checkFits(what, kv, m.kvLimit()); err != nil {
+		return nil, err
+	}
 	r.padded = batch.padTo(r.B2, r.Tp)
 	plan := newSteerPlan(rows, cfg.NumLayers, opts.RowSteer != nil)
 	r.pick = newPickPlan(opts, cfg.VocabSize)
@@ -221,14 +230,19 @@ func (r *generation) record(step int, tok []int32) (active int, err error) {
 	return active, nil
 }
 
-// fetch copies step's ids (and, with OnLogits, its logits) to the host.
+// fetch checks that step's residual streams and logits are finite and
+// copies its ids (and, with OnLogits, its logits) to the host.
 func (r *generation) fetch(step int) ([]int32, error) {
+	nOut := r.pick.numOutputs()
+	if err := checkFinite(r.outs[nOut], r.m.Config.NumLayers); err != nil {
+		return nil, err
+	}
 	tok, err := tensors.CopyFlatData[int32](r.outs[0])
 	if err != nil {
 		return nil, err
 	}
 	if r.pick.logits {
-		flat, err := tensors.CopyFlatData[float32](r.outs[r.pick.numOutputs()-1])
+		flat, err := tensors.CopyFlatData[float32](r.outs[nOut-1])
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +273,7 @@ func (r *generation) decode(step int) error {
 		rng = r.outs[1]
 	}
 	args = append(args, r.pick.args(r.opts, rng)...)
-	for _, c := range r.outs[r.pick.numOutputs():] {
+	for _, c := range r.outs[r.pick.numOutputs()+1:] {
 		donated, err := DonateTensorBuffer(c, r.m.backend, 0)
 		if err != nil {
 			return err
@@ -301,7 +315,8 @@ func lastLogits(cfg *Config, ws weights, x *Node) *Node {
 
 // prefillExec compiles the prompt pass: inputs ids, positions, mask [B, T],
 // steering slots, the pick plan's inputs, weights; outputs the pick plan's
-// outputs (the first new ids [B], ...) for the last position, and per layer
+// outputs (the first new ids [B], ...) for the last position, the finite
+// check, and per layer
 // K and V caches [B, KV, S, hd] holding the prompt in slots [0, T).
 func (m *Model) prefillExec(plan steerPlan, pick pickPlan, S int) (*Exec, error) {
 	cfg := m.Config
@@ -313,15 +328,17 @@ func (m *Model) prefillExec(plan steerPlan, pick pickPlan, S int) (*Exec, error)
 		ws := m.bind(in[n+pick.numInputs():])
 		caches := make([]*Node, 2*cfg.NumLayers)
 		record := func(l int, k, v *Node) { caches[2*l], caches[2*l+1] = padCache(k, S), padCache(v, S) }
-		x := decoderStack(cfg, ws, ids, pos, sequenceKV(cfg, mask, record), steer.then(nil))
-		return append(pick.graph(lastLogits(cfg, ws, x), in[n:]), caches...)
+		check := &finiteCheck{}
+		x := decoderStack(cfg, ws, ids, pos, sequenceKV(cfg, mask, record), steer.then(check.hook(nil)))
+		logits := lastLogits(cfg, ws, x)
+		return append(append(pick.graph(logits, in[n:]), check.result(logits)), caches...)
 	})
 }
 
 // decodeExec compiles one decode step: inputs the last ids [B], positions
 // [B, 1], the cache slot being written (scalar), key mask [B, S], steering
 // slots, the pick plan's inputs, the 2L caches and the weights; outputs the
-// pick plan's outputs and the updated caches.
+// pick plan's outputs, the finite check and the updated caches.
 func (m *Model) decodeExec(plan steerPlan, pick pickPlan) (*Exec, error) {
 	cfg := m.Config
 	L := cfg.NumLayers
@@ -334,7 +351,9 @@ func (m *Model) decodeExec(plan steerPlan, pick pickPlan) (*Exec, error) {
 		ws := m.bind(in[c+2*L:])
 		caches := make([]*Node, 2*L)
 		tok = Reshape(tok, tok.Shape().Dim(0), 1)
-		x := decoderStack(cfg, ws, tok, pos, cachedKV(cfg, slot, keyMask, in[c:c+2*L], caches), steer.then(nil))
-		return append(pick.graph(lastLogits(cfg, ws, x), in[n:]), caches...)
+		check := &finiteCheck{}
+		x := decoderStack(cfg, ws, tok, pos, cachedKV(cfg, slot, keyMask, in[c:c+2*L], caches), steer.then(check.hook(nil)))
+		logits := lastLogits(cfg, ws, x)
+		return append(append(pick.graph(logits, in[n:]), check.result(logits)), caches...)
 	})
 }

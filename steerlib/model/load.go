@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +28,8 @@ type options struct {
 	backendName string
 	offline     bool
 	revision    string
+	warn        io.Writer // nil: os.Stderr
+	memLimit    int64     // see WithMemoryLimit
 }
 
 // WithDType sets the compute dtype: dtypes.Float32 (default; required on the
@@ -43,10 +46,24 @@ func WithOffline() Option { return func(o *options) { o.offline = true } }
 // WithRevision selects a Hub revision (branch, tag or commit) for Hub ids.
 func WithRevision(rev string) Option { return func(o *options) { o.revision = rev } }
 
+// WithWarnings sends Load's warnings (checkpoint tensors the config does not
+// use) to w instead of os.Stderr; io.Discard silences them.
+func WithWarnings(w io.Writer) Option { return func(o *options) { o.warn = w } }
+
+// warnings is where Load's warnings go.
+func (o *options) warnings() io.Writer {
+	if o.warn == nil {
+		return os.Stderr
+	}
+	return o.warn
+}
+
 // Load opens a Hugging Face causal LM: a local folder (never touches the
 // network), or "hf://org/name" / "org/name" from the Hub (downloaded into
 // the Hugging Face cache, using $HF_TOKEN; see ResolveDir). Weights are
-// converted to the compute dtype and moved to the backend.
+// converted to the compute dtype and moved to the backend. A model whose
+// weights would not fit in memory is refused before any is read (see
+// WithMemoryLimit).
 func Load(pathOrRepo string, opts ...Option) (m *Model, err error) {
 	defer recoverTo(&err, "load "+pathOrRepo)
 	o := options{dtype: dtypes.Float32}
@@ -64,15 +81,24 @@ func Load(pathOrRepo string, opts ...Option) (m *Model, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", pathOrRepo, err)
 	}
+	if err := checkWeightsFit(cfg, o); err != nil {
+		return nil, fmt.Errorf("load %s: %w", pathOrRepo, err)
+	}
 	b, err := backend.Shared(o.backendName)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", pathOrRepo, err)
 	}
-	w, err := loadWeights(dir, cfg, b, o.dtype)
+	w, unused, err := loadWeights(dir, cfg, b, o.dtype)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", pathOrRepo, err)
 	}
-	return newModel(cfg, dir, b, o.dtype, w), nil
+	if len(unused) > 0 {
+		fmt.Fprintf(o.warnings(), "warning: load %s: %d checkpoint tensor(s) not used by config.json (ignored): %s\n",
+			pathOrRepo, len(unused), strings.Join(capList(unused, 10), ", "))
+	}
+	m = newModel(cfg, dir, b, o.dtype, w)
+	m.memLimit = o.memLimit
+	return m, nil
 }
 
 // checkpointFiles returns the safetensors files of a model folder, from
@@ -239,12 +265,16 @@ func checkpointNames(cfg *Config, name string) []string {
 // loadWeights reads every weight cfg needs from the folder's safetensors
 // files, checks shapes and dtypes, converts to dtype and places it on the
 // backend. Files stay memory-mapped only while their tensors are converted.
-func loadWeights(dir string, cfg *Config, b compute.Backend, dtype dtypes.DType) (map[string]*tensors.Tensor, error) {
+// It also returns, sorted, the checkpoint tensors that cfg does not read
+// (derived buffers such as rotary inv_freq and GPT-2's attention masks
+// excepted).
+func loadWeights(dir string, cfg *Config, b compute.Backend, dtype dtypes.DType) (map[string]*tensors.Tensor, []string, error) {
 	files, err := checkpointFiles(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	l := &weightLoader{cfg: cfg, b: b, dtype: dtype, want: WeightShapes(cfg), srcs: hfSources(cfg), byHF: map[string][]string{}}
+	l := &weightLoader{cfg: cfg, b: b, dtype: dtype, want: WeightShapes(cfg), srcs: hfSources(cfg), byHF: map[string][]string{},
+		used: map[string]bool{}}
 	l.out = make(map[string]*tensors.Tensor, len(l.want))
 	// Group canonical names by checkpoint tensor.
 	for canon, s := range l.srcs {
@@ -272,7 +302,28 @@ func loadWeights(dir string, cfg *Config, b compute.Backend, dtype dtypes.DType)
 		}
 		return l.fail(fmt.Errorf("checkpoint lacks tensors required by config.json: %s", strings.Join(missing, ", ")))
 	}
-	return l.out, nil
+	sort.Strings(l.unused)
+	return l.out, l.unused, nil
+}
+
+// capList returns names, its tail past n replaced by "... (N in all)".
+func capList(names []string, n int) []string {
+	if len(names) <= n {
+		return names
+	}
+	return append(names[:n:n], fmt.Sprintf("... (%d in all)", len(names)))
+}
+
+// derivedBuffer reports whether a checkpoint tensor is a buffer that some
+// exporters save and every model recomputes (never a weight): rotary
+// inverse frequencies, GPT-2's causal-mask "attn.bias" and "attn.masked_bias".
+func derivedBuffer(name string) bool {
+	for _, s := range []string{"rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias"} {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // weightLoader holds loadWeights' state across the checkpoint's files.
@@ -285,14 +336,16 @@ type weightLoader struct {
 	byHF    map[string][]string
 	hfNames []string
 	out     map[string]*tensors.Tensor
+	used    map[string]bool // checkpoint tensors read
+	unused  []string        // checkpoint tensors cfg does not read
 }
 
 // fail frees what was loaded and returns err.
-func (l *weightLoader) fail(err error) (map[string]*tensors.Tensor, error) {
+func (l *weightLoader) fail(err error) (map[string]*tensors.Tensor, []string, error) {
 	for _, t := range l.out {
 		_ = t.FinalizeAll()
 	}
-	return nil, err
+	return nil, nil, err
 }
 
 // loadFile converts the wanted tensors one file holds.
@@ -313,6 +366,7 @@ func (l *weightLoader) loadFile(path string) error {
 		if !ok {
 			continue
 		}
+		l.used[t.Name] = true
 		if err := checkFloat(t); err != nil {
 			return fmt.Errorf("%s: %w", filepath.Base(path), err)
 		}
@@ -330,6 +384,11 @@ func (l *weightLoader) loadFile(path string) error {
 				return fmt.Errorf("tensor %s: %w", t.Name, err)
 			}
 			l.out[canon] = tt
+		}
+	}
+	for _, n := range f.Names() {
+		if !l.used[n] && !derivedBuffer(n) {
+			l.unused = append(l.unused, n)
 		}
 	}
 	return f.Close()

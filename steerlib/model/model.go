@@ -28,6 +28,8 @@ type Model struct {
 	dtype   dtypes.DType
 	weights map[string]*tensors.Tensor
 	names   []string // canonical weight names, in graph-parameter order
+	// memLimit is the WithMemoryLimit option Generate checks its KV cache against.
+	memLimit int64
 
 	mu     sync.Mutex
 	execs  map[string]*Exec

@@ -51,7 +51,7 @@ func ShapeConfig(name string) (*Config, error) {
 
 // NewRandom builds a model of architecture cfg with random weights (uniform
 // ±0.04 matrices, unit norms, zero biases), for benchmarks and tests. Only
-// WithDType and WithBackend options apply.
+// WithDType, WithBackend and WithMemoryLimit options apply.
 func NewRandom(cfg *Config, seed uint64, opts ...Option) (m *Model, err error) {
 	defer recoverTo(&err, "random model")
 	o := options{dtype: dtypes.Float32}
@@ -59,6 +59,9 @@ func NewRandom(cfg *Config, seed uint64, opts ...Option) (m *Model, err error) {
 		opt(&o)
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkWeightsFit(cfg, o); err != nil {
 		return nil, err
 	}
 	b, err := backend.Shared(o.backendName)
@@ -122,7 +125,9 @@ func NewRandom(cfg *Config, seed uint64, opts ...Option) (m *Model, err error) {
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	return newModel(cfg, "", b, o.dtype, weights), nil
+	m = newModel(cfg, "", b, o.dtype, weights)
+	m.memLimit = o.memLimit
+	return m, nil
 }
 
 func isNormWeight(name string) bool {

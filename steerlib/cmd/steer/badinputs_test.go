@@ -455,6 +455,8 @@ func newBadWorld(t *testing.T) *badWorld {
 		"{m:kv-not-dividing}":         w.variant("kv-not-dividing", map[string]any{"num_key_value_heads": 3}, nil),
 		"{m:zero-vocab}":              w.variant("zero-vocab", map[string]any{"vocab_size": 0}, nil),
 		"{m:neg-intermediate}":        w.variant("neg-intermediate", map[string]any{"intermediate_size": -128}, nil),
+		"{m:huge-vocab}":              w.variant("huge-vocab", map[string]any{"vocab_size": 1 << 31}, nil),
+		"{m:huge-context}":            w.variant("huge-context", map[string]any{"max_position_embeddings": 1 << 31}, nil),
 		"{m:neg-positions}":           w.variant("neg-positions", map[string]any{"max_position_embeddings": -5}, nil),
 		"{m:unknown-arch}":            w.variant("unknown-arch", map[string]any{"model_type": "mamba", "architectures": []string{"MambaForCausalLM"}}, nil),
 		"{m:unknown-rope}":            w.variant("unknown-rope", map[string]any{"rope_parameters": map[string]any{"rope_theta": 10000.0, "rope_type": "foo"}}, nil),
