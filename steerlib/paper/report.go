@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gosteer/gosteer/plots"
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
@@ -78,7 +78,7 @@ func (r *Report) Write(dir string) error {
 	for _, t := range r.Tables {
 		md.WriteString(t.Markdown() + "\n")
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "table.md"), []byte(md.String())); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "table.md"), []byte(md.String()), nil); err != nil {
 		return err
 	}
 	var cb bytes.Buffer
@@ -88,7 +88,7 @@ func (r *Report) Write(dir string) error {
 		_ = w.WriteAll(r.Tables[0].Rows)
 	}
 	w.Flush()
-	if err := writeFileAtomic(filepath.Join(dir, "table.csv"), cb.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "table.csv"), cb.Bytes(), nil); err != nil {
 		return err
 	}
 	if r.Plan != nil {
@@ -96,7 +96,7 @@ func (r *Report) Write(dir string) error {
 		if err != nil {
 			return fmt.Errorf("plan: %w", err)
 		}
-		if err := writeFileAtomic(filepath.Join(dir, "plan.json"), append(b, '\n')); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, "plan.json"), append(b, '\n'), nil); err != nil {
 			return err
 		}
 	}
@@ -107,7 +107,7 @@ func (r *Report) Write(dir string) error {
 			if err != nil {
 				return fmt.Errorf("figure %s: %w", f.Name, err)
 			}
-			if err := writeFileAtomic(filepath.Join(dir, f.Name+"."+string(ft)), data); err != nil {
+			if err := atomicfile.WriteBytes(filepath.Join(dir, f.Name+"."+string(ft)), data, nil); err != nil {
 				return err
 			}
 			if ft == plots.PNG {
@@ -115,7 +115,7 @@ func (r *Report) Write(dir string) error {
 			}
 		}
 	}
-	return writeFileAtomic(filepath.Join(dir, "report.html"), []byte(r.html(pngs)))
+	return atomicfile.WriteBytes(filepath.Join(dir, "report.html"), []byte(r.html(pngs)), nil)
 }
 
 // html renders the self-contained results page (figures inline as PNG data).
@@ -159,18 +159,6 @@ func describe(st []Steering) string {
 		return "none"
 	}
 	return strings.Join(parts, " + ")
-}
-
-// writeFileAtomic writes data to path through path.tmp and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // shareAxis fixes the Y axis of a chart of shares to 0..1 (with a margin),

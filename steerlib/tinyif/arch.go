@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/safetensors"
 )
@@ -167,10 +168,10 @@ func writeModelDir(dir string, configJSON, genJSON []byte, cfg *model.Config, we
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("tinyif: create %s: %w", dir, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), append(configJSON, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "config.json"), append(configJSON, '\n'), nil); err != nil {
 		return fmt.Errorf("tinyif: write config.json: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "generation_config.json"), append(genJSON, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "generation_config.json"), append(genJSON, '\n'), nil); err != nil {
 		return fmt.Errorf("tinyif: write generation_config.json: %w", err)
 	}
 	shapes := model.WeightShapes(cfg)

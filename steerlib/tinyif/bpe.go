@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dlclark/regexp2"
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
 )
 
 // Special tokens of the tinyif tokenizer. They follow the ChatML convention.
@@ -374,7 +375,7 @@ func (t *BPE) WriteFiles(dir string, maxLen int) error {
 		if err != nil {
 			return fmt.Errorf("tinyif: encode %s: %w", name, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, name), append(data, '\n'), nil); err != nil {
 			return fmt.Errorf("tinyif: write %s: %w", name, err)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
 )
 
 // The CPU training path: Go makes the tokenizer, both models' config.json and
@@ -138,7 +140,7 @@ func writeStageDir(dir string, tok *BPE, arch Arch, base bool) error {
 		}
 	}
 	for name, data := range map[string][]byte{"config.json": cfgJSON, "generation_config.json": genJSON} {
-		if err := os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, name), append(data, '\n'), nil); err != nil {
 			return fmt.Errorf("tinyif prepare: %w", err)
 		}
 	}
@@ -161,7 +163,7 @@ func dropChatTemplate(path string) error {
 	if err != nil {
 		return fmt.Errorf("tinyif prepare: %w", err)
 	}
-	if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(path, append(out, '\n'), nil); err != nil {
 		return fmt.Errorf("tinyif prepare: %w", err)
 	}
 	return nil
@@ -235,28 +237,18 @@ func drawExamples(g *Generator, tok *BPE, n, maxLen int) ([]TokenSeq, error) {
 // writeJSONLines writes one JSON value per line, under a temporary name
 // renamed at the end.
 func writeJSONLines[T any](path string, xs []T) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("tinyif: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	for _, x := range xs {
-		if err := enc.Encode(x); err != nil {
-			f.Close()
-			return fmt.Errorf("tinyif: write %s: %w", path, err)
+	err := atomicfile.Write(path, func(f *os.File) error {
+		w := bufio.NewWriter(f)
+		enc := json.NewEncoder(w)
+		for _, x := range xs {
+			if err := enc.Encode(x); err != nil {
+				return err
+			}
 		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
+		return w.Flush()
+	}, nil)
+	if err != nil {
 		return fmt.Errorf("tinyif: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("tinyif: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("tinyif: %w", err)
 	}
 	return nil
 }

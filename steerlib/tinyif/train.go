@@ -26,6 +26,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/gosteer/gosteer/steerlib/backend"
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
 	"github.com/gosteer/gosteer/steerlib/model"
 )
 
@@ -493,7 +494,7 @@ func (t *trainer) finish(f *trainFiles, res *TrainResult, start time.Time) error
 	if err != nil {
 		return fmt.Errorf("tinyif: encode training.json: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(t.opts.OutDir, "training.json"), append(info, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(t.opts.OutDir, "training.json"), append(info, '\n'), nil); err != nil {
 		return fmt.Errorf("tinyif: write training.json: %w", err)
 	}
 	return nil
@@ -545,7 +546,7 @@ func writeLossCSV(path string, curve []lossPoint) error {
 	for _, p := range curve {
 		fmt.Fprintf(&b, "%d,%.5f,%.6g,%.1f\n", p.Step, p.Loss, p.LR, p.Elapsed)
 	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(path, []byte(b.String()), nil); err != nil {
 		return fmt.Errorf("tinyif: write %s: %w", path, err)
 	}
 	return nil
