@@ -221,12 +221,17 @@ func (res *DemoResult) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "%-40s %-6s %5s %8s %6s %7s %7s %7s %7s   %s\n", "instruction", "op", "layer", "coef", "with", "without", "steered",
 		"clean", "clean/p", "on topic: with / without / steered")
 	for _, ir := range res.Instructions {
-		fmt.Fprintf(w, "%-40s %-6s %5d %8.2f %6.2f %7.2f %7.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, ir.Layer, ir.Coef,
+		layer, coef := strconv.Itoa(ir.Layer), strconv.FormatFloat(ir.Coef, 'f', 2, 64)
+		if ir.Layer == vectors.NoLayer {
+			layer, coef = "none", "-"
+		}
+		fmt.Fprintf(w, "%-40s %-6s %5s %8s %6.2f %7.2f %7.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, layer, coef,
 			ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean, ir.CleanOfPasses, ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "(clean: share of steered answers that pass, name the topic and are not degenerate; clean/p: the same over the")
-	fmt.Fprintln(w, " steered passes; on topic: fraction of answers that name the held-out topic of the request)")
+	fmt.Fprintln(w, " steered passes; on topic: fraction of answers that name the held-out topic of the request; layer none:")
+	fmt.Fprintln(w, " no candidate layer beat the answers without steering on the validation prompts, so none is applied)")
 	if len(res.Timing) > 0 {
 		stages := make([]string, 0, len(res.Timing))
 		for k := range res.Timing {

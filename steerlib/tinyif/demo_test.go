@@ -229,3 +229,24 @@ const (
 	demoBarFollowed = 8
 	demoBarLifted   = 4
 )
+
+// TestWriteTableNoSteering checks how the table shows a chosen layer and a
+// "no steering" choice.
+func TestWriteTableNoSteering(t *testing.T) {
+	cases := []struct {
+		layer int
+		coef  float64
+		want  string
+	}{
+		{3, 2.25, "clamp      3     2.25"},
+		{vectors.NoLayer, 0, "clamp   none        -"},
+	}
+	for _, c := range cases {
+		res := &DemoResult{Instructions: []InstructionResult{{ID: "startend:quotation", Op: "clamp", Layer: c.layer, Coef: c.coef}}}
+		var b strings.Builder
+		res.WriteTable(&b)
+		if !strings.Contains(b.String(), "startend:quotation                       "+c.want) {
+			t.Errorf("layer %d: table lacks %q:\n%s", c.layer, c.want, b.String())
+		}
+	}
+}

@@ -280,6 +280,7 @@ func (r *demoRunner) chooseLayers(ctx context.Context, irs []InstructionResult) 
 			}
 		}
 	}
+	fmt.Fprintf(r.opts.Progress, "[%s] layer choice: %d validation answers (every candidate of every type)\n", time.Since(r.start).Round(time.Second), len(units))
 	done, err := r.run(ctx, units)
 	if err != nil {
 		return err
@@ -361,6 +362,7 @@ func (r *demoRunner) evaluate(ctx context.Context, irs []InstructionResult) ([]H
 			units = append(units, us...)
 		}
 	}
+	fmt.Fprintf(r.opts.Progress, "[%s] held-out answers: %d (with the instruction, steered, and without it once per request)\n", time.Since(r.start).Round(time.Second), len(units))
 	done, err := r.run(ctx, units)
 	if err != nil {
 		return nil, 0, err
