@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -88,22 +89,32 @@ func (o *DemoOptions) fill() {
 	}
 }
 
-// LayerScore is the validation accuracy of steering at one layer.
+// LayerScore is the validation result of one candidate steering: a layer
+// and coefficient, or "no steering" (Layer vectors.NoLayer).
 type LayerScore struct {
 	Layer    int     `json:"layer"`
 	Coef     float64 `json:"coef"` // add coefficient (add ops) or z̄ (clamp)
 	Accuracy float64 `json:"accuracy"`
 	// Quality is the fraction of answers that still read as an answer: they
-	// mention the topic and hold at least six distinct words (see Quality).
+	// mention the topic and hold at least six distinct words (see Quality);
+	// reported, not used by the choice.
 	Quality float64 `json:"quality"`
+	// Score is what the choice maximizes (experiment.Choose): the accuracy
+	// (a candidate with degenerate answers would score 0, but the demo has no
+	// reference LM to screen them). Chosen marks the winner: the highest
+	// score, ties to the earliest candidate, so "no steering" wins ties.
+	Score  float64 `json:"score"`
+	Chosen bool    `json:"chosen,omitempty"`
 }
 
-// Score is what the layer choice maximizes: accuracy, with answer quality as
-// a secondary term (a quarter weight), so that among layers of equal
-// accuracy the one whose answers stay readable and on topic wins, and a
-// degenerate answer that happens to pass a format check (e.g. a run of
-// quotation marks) does not.
-func (s LayerScore) Score() float64 { return s.Accuracy + 0.25*s.Quality }
+// candidate names the candidate in the engine's results: "none", or layer,
+// op and coefficient.
+func (s LayerScore) candidate(op string) string {
+	if s.Layer == vectors.NoLayer {
+		return "none"
+	}
+	return fmt.Sprintf("L%d:%s=%s", s.Layer, op, strconv.FormatFloat(s.Coef, 'g', -1, 64))
+}
 
 // Quality returns the fraction of answers that mention their example's topic
 // and contain at least six distinct words.
@@ -126,9 +137,14 @@ type InstructionResult struct {
 	ID     string `json:"id"`
 	Op     string `json:"op"` // "clamp" or "add"
 	NPairs int    `json:"n_pairs"`
-	// Layer is the chosen layer and Coef the add coefficient or clamp z̄ used.
+	// Layer is the chosen layer (vectors.NoLayer: no steering was chosen,
+	// and the steered answers are the answers without the instruction) and
+	// Coef the add coefficient or clamp z̄ used.
 	Layer int     `json:"layer"`
 	Coef  float64 `json:"coef"`
+	// ProjLayer is the layer of ProjWith and ProjWithout: Layer, or the best
+	// steered candidate's layer when no steering was chosen.
+	ProjLayer int `json:"proj_layer"`
 	// Validation holds the validation accuracy of every (layer, coef) tried.
 	Validation []LayerScore `json:"validation"`
 	// Held-out test accuracies (IFEval loose).
@@ -151,7 +167,7 @@ type InstructionResult struct {
 	WithPerplexityMedian float64 `json:"with_perplexity_median"`
 	WithOnTopic          float64 `json:"with_on_topic"`
 	WithoutOnTopic       float64 `json:"without_on_topic"`
-	// ProjWith / ProjWithout are the projections onto u at the chosen layer of
+	// ProjWith / ProjWithout are the projections onto u at ProjLayer of
 	// the last prompt token of the held-out prompts with / without the
 	// instruction.
 	ProjWith    []float64 `json:"proj_with"`
@@ -205,12 +221,17 @@ func (res *DemoResult) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "%-40s %-6s %5s %8s %6s %7s %7s %7s %7s   %s\n", "instruction", "op", "layer", "coef", "with", "without", "steered",
 		"clean", "clean/p", "on topic: with / without / steered")
 	for _, ir := range res.Instructions {
-		fmt.Fprintf(w, "%-40s %-6s %5d %8.2f %6.2f %7.2f %7.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, ir.Layer, ir.Coef,
+		layer, coef := strconv.Itoa(ir.Layer), strconv.FormatFloat(ir.Coef, 'f', 2, 64)
+		if ir.Layer == vectors.NoLayer {
+			layer, coef = "none", "-"
+		}
+		fmt.Fprintf(w, "%-40s %-6s %5s %8s %6.2f %7.2f %7.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, layer, coef,
 			ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean, ir.CleanOfPasses, ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "(clean: share of steered answers that pass, name the topic and are not degenerate; clean/p: the same over the")
-	fmt.Fprintln(w, " steered passes; on topic: fraction of answers that name the held-out topic of the request)")
+	fmt.Fprintln(w, " steered passes; on topic: fraction of answers that name the held-out topic of the request; layer none:")
+	fmt.Fprintln(w, " no candidate layer beat the answers without steering on the validation prompts, so none is applied)")
 	if len(res.Timing) > 0 {
 		stages := make([]string, 0, len(res.Timing))
 		for k := range res.Timing {

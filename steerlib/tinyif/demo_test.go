@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gosteer/gosteer/steerlib/experiment"
+	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
 func checkResult(t *testing.T, res *DemoResult, ids []string) {
@@ -24,13 +27,21 @@ func checkResult(t *testing.T, res *DemoResult, ids []string) {
 				t.Errorf("%s: %s = %v outside [0,1]", ir.ID, name, v)
 			}
 		}
-		if ir.Vectors == nil || ir.Layer < 0 || ir.Layer >= len(ir.Vectors.Layers) || len(ir.Validation) == 0 {
+		if ir.Vectors == nil || ir.Layer < vectors.NoLayer || ir.Layer >= len(ir.Vectors.Layers) || len(ir.Validation) == 0 {
 			t.Errorf("%s: chosen layer %d", ir.ID, ir.Layer)
+		}
+		if ir.ProjLayer < 0 || (ir.Layer != vectors.NoLayer && ir.ProjLayer != ir.Layer) {
+			t.Errorf("%s: projections at layer %d, chosen layer %d", ir.ID, ir.ProjLayer, ir.Layer)
+		}
+		// "No steering" chosen: the steered answers are the answers without
+		// the instruction.
+		if ir.Layer == vectors.NoLayer && (ir.Steered != ir.Without || ir.SteeredOnTopic != ir.WithoutOnTopic) {
+			t.Errorf("%s: no steering chosen, but steered %v / on topic %v differ from without %v / %v", ir.ID, ir.Steered, ir.SteeredOnTopic, ir.Without, ir.WithoutOnTopic)
 		}
 		if len(ir.ProjWith) != res.NumTest || len(ir.ProjWithout) != res.NumTest {
 			t.Errorf("%s: %d/%d projections for %d prompts", ir.ID, len(ir.ProjWith), len(ir.ProjWithout), res.NumTest)
 		}
-		lv, _ := ir.Vectors.Get(ir.Layer)
+		lv, _ := ir.Vectors.Get(ir.ProjLayer)
 		// The direction is the mean difference, so with-instruction prompts
 		// project higher on average (on held-out topics too).
 		if mean(ir.ProjWith) <= mean(ir.ProjWithout) {
@@ -156,11 +167,56 @@ func TestQualityAndScore(t *testing.T) {
 			t.Errorf("Quality of the first %d = %v, want %v", c.n, got, c.want)
 		}
 	}
-	if !(LayerScore{Accuracy: 1, Quality: 0}.Score() < LayerScore{Accuracy: 1, Quality: 1}.Score()) {
-		t.Error("quality does not break accuracy ties")
+}
+
+// TestPickLayer checks the engine's rule on validation results: the best
+// loose accuracy wins, ties go to the earliest candidate ("no steering"
+// first), and quality does not enter the choice.
+func TestPickLayer(t *testing.T) {
+	val := []Example{{Topic: "owls"}, {Topic: "kettles"}}
+	cases := []struct {
+		name      string
+		pass      [][2]bool // per candidate: none, L2, L3, L4
+		wantLayer int
+		wantProj  int
+	}{
+		{"all fail: no steering", [][2]bool{{false, false}, {false, false}, {false, false}, {false, false}}, vectors.NoLayer, 2},
+		{"best layer", [][2]bool{{false, false}, {true, false}, {true, true}, {false, false}}, 3, 3},
+		{"tie with no steering", [][2]bool{{true, false}, {false, true}, {false, false}, {false, false}}, vectors.NoLayer, 2},
+		{"tie between layers: earliest", [][2]bool{{false, false}, {false, false}, {true, true}, {true, true}}, 3, 3},
+		{"no steering best: projections at the best layer", [][2]bool{{true, true}, {false, false}, {false, false}, {true, false}}, vectors.NoLayer, 4},
 	}
-	if !(LayerScore{Accuracy: 0.5, Quality: 1}.Score() < LayerScore{Accuracy: 0.9, Quality: 0}.Score()) {
-		t.Error("quality outweighs a large accuracy gap")
+	for _, c := range cases {
+		ir := InstructionResult{ID: "startend:quotation", Op: "clamp",
+			Validation: []LayerScore{{Layer: vectors.NoLayer}, {Layer: 2, Coef: 1}, {Layer: 3, Coef: 1}, {Layer: 4, Coef: 1}}}
+		done := map[string]experiment.Result{}
+		for ci, cand := range ir.Validation {
+			for k := range val {
+				// Only the failing answers read well: quality must not
+				// outweigh accuracy.
+				resp := "Owls and kettles can be calm and quiet at night."
+				if c.pass[ci][k] {
+					resp = `""""`
+				}
+				done[valKey(ir.ID, cand, k)] = experiment.Result{Response: resp, Loose: c.pass[ci][k]}
+			}
+		}
+		pickLayer(&ir, val, done)
+		if ir.Layer != c.wantLayer || ir.ProjLayer != c.wantProj {
+			t.Errorf("%s: layer %d, projections at %d; want %d, %d (%+v)", c.name, ir.Layer, ir.ProjLayer, c.wantLayer, c.wantProj, ir.Validation)
+		}
+		chosen := 0
+		for _, v := range ir.Validation {
+			if v.Chosen {
+				chosen++
+				if v.Layer != ir.Layer {
+					t.Errorf("%s: chosen mark on layer %d, choice %d", c.name, v.Layer, ir.Layer)
+				}
+			}
+		}
+		if chosen != 1 {
+			t.Errorf("%s: %d candidates marked chosen", c.name, chosen)
+		}
 	}
 }
 
@@ -173,3 +229,24 @@ const (
 	demoBarFollowed = 8
 	demoBarLifted   = 4
 )
+
+// TestWriteTableNoSteering checks how the table shows a chosen layer and a
+// "no steering" choice.
+func TestWriteTableNoSteering(t *testing.T) {
+	cases := []struct {
+		layer int
+		coef  float64
+		want  string
+	}{
+		{3, 2.25, "clamp      3     2.25"},
+		{vectors.NoLayer, 0, "clamp   none        -"},
+	}
+	for _, c := range cases {
+		res := &DemoResult{Instructions: []InstructionResult{{ID: "startend:quotation", Op: "clamp", Layer: c.layer, Coef: c.coef}}}
+		var b strings.Builder
+		res.WriteTable(&b)
+		if !strings.Contains(b.String(), "startend:quotation                       "+c.want) {
+			t.Errorf("layer %d: table lacks %q:\n%s", c.layer, c.want, b.String())
+		}
+	}
+}

@@ -3,22 +3,24 @@ package tinyif
 import (
 	"context"
 	"fmt"
-	"math"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/gosteer/gosteer/steerlib/chat"
+	"github.com/gosteer/gosteer/steerlib/experiment"
 	"github.com/gosteer/gosteer/steerlib/ifeval"
 	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/pairs"
+	"github.com/gosteer/gosteer/steerlib/progress"
 	"github.com/gosteer/gosteer/steerlib/tokenizer"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
-// demoRunner holds the loaded model and tokenizer, the answers without the
-// instruction (the same held-out requests for every instruction type, so
-// they are generated once) and the time spent per stage.
+// demoRunner holds the loaded model, its tokenizer, the experiment engine's
+// runner with its (temporary) results file, and the time spent per stage.
 type demoRunner struct {
 	dir     string
 	m       *model.Model
@@ -27,18 +29,21 @@ type demoRunner struct {
 	capture vectors.CaptureFunc
 	opts    DemoOptions
 	start   time.Time
-	without map[string]generation // by prompt
 	timing  map[string]float64
+	runner  *experiment.Runner
+	results *experiment.ResultsWriter
+	tmpDir  string
 }
 
-// generation is a batch of greedy answers: texts and generated ids.
+// generation is a batch of greedy answers: texts and their token ids.
 type generation struct {
 	texts []string
 	ids   [][]int
 }
 
 // openDemo loads the model folder (the embedded one by default), its
-// tokenizer and chat encoder.
+// tokenizer and chat encoder, and opens the engine's runner on a results
+// file in a fresh temporary folder.
 func openDemo(opts DemoOptions) (*demoRunner, error) {
 	dir := opts.ModelDir
 	if dir == "" {
@@ -51,13 +56,43 @@ func openDemo(opts DemoOptions) (*demoRunner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tinyif demo: %w", err)
 	}
-	enc, err := chat.LoadEncoder(dir, chat.EncoderOptions{})
-	if err != nil {
-		m.Close()
-		return nil, fmt.Errorf("tinyif demo: %w", err)
+	r := &demoRunner{dir: dir, m: m, capture: vectors.ModelCapture(m), opts: opts, start: time.Now(), timing: map[string]float64{}}
+	if err := r.openEngine(); err != nil {
+		r.close()
+		return nil, err
 	}
-	return &demoRunner{dir: dir, m: m, tok: enc.Tokenizer, enc: enc.Encode, capture: vectors.ModelCapture(m), opts: opts,
-		start: time.Now(), without: map[string]generation{}, timing: map[string]float64{}}, nil
+	return r, nil
+}
+
+// openEngine creates the engine's runner and its results file.
+func (r *demoRunner) openEngine() error {
+	runner, err := experiment.NewRunner(r.m, r.dir, false)
+	if err != nil {
+		return fmt.Errorf("tinyif demo: %w", err)
+	}
+	runner.MaxNewTokens, runner.BatchSize = r.opts.MaxNewTokens, r.opts.BatchSize
+	if r.opts.Progress != io.Discard {
+		runner.Progress = progress.Terminal(r.opts.Progress)
+	}
+	r.runner, r.tok, r.enc = runner, runner.Tok, runner.Encode
+	if r.tmpDir, err = os.MkdirTemp("", "gosteer-demo-*"); err != nil {
+		return fmt.Errorf("tinyif demo: %w", err)
+	}
+	if r.results, err = experiment.OpenResults(filepath.Join(r.tmpDir, "results.jsonl"), "tinyif-demo"); err != nil {
+		return fmt.Errorf("tinyif demo: %w", err)
+	}
+	return nil
+}
+
+// close releases the model and removes the temporary results.
+func (r *demoRunner) close() {
+	if r.results != nil {
+		r.results.Close()
+	}
+	if r.tmpDir != "" {
+		os.RemoveAll(r.tmpDir)
+	}
+	r.m.Close()
 }
 
 // timed adds the seconds since t0 to stage.
@@ -75,64 +110,30 @@ func (r *demoRunner) encodeAll(prompts []string) ([][]int, error) {
 	return rows, nil
 }
 
-// answers generates greedy answers (the text without the final
-// <|im_end|>) to prompts under the steering ops.
-func (r *demoRunner) answers(prompts []string, ops []model.SteerOp) (generation, error) {
-	var out generation
-	for start := 0; start < len(prompts); start += r.opts.BatchSize {
-		end := min(len(prompts), start+r.opts.BatchSize)
-		rows, err := r.encodeAll(prompts[start:end])
-		if err != nil {
-			return generation{}, err
-		}
-		res, err := r.m.Generate(rows, model.GenerateOptions{MaxNewTokens: r.opts.MaxNewTokens, Greedy: true, StopAtEOS: true, Steer: ops})
-		if err != nil {
-			return generation{}, err
-		}
-		for _, ids := range res.Tokens {
-			text, err := r.tok.Decode(ids, true)
-			if err != nil {
-				return generation{}, err
-			}
-			out.texts = append(out.texts, strings.TrimSpace(text))
-			out.ids = append(out.ids, ids)
-		}
+// run generates the units with the engine (per-row steering, batches of
+// BatchSize) and returns the results by unit key.
+func (r *demoRunner) run(ctx context.Context, units []experiment.Unit) (map[string]experiment.Result, error) {
+	if _, err := r.runner.Run(ctx, units, r.results); err != nil {
+		return nil, fmt.Errorf("tinyif demo: %w", err)
 	}
-	return out, nil
+	return r.results.Done, nil
 }
 
-// answersWithout returns the unsteered answers to prompts without the
-// instruction, generating only those not seen before.
-func (r *demoRunner) answersWithout(prompts []string) (generation, error) {
-	var todo []string
-	for _, p := range prompts {
-		if _, ok := r.without[p]; !ok {
-			todo = append(todo, p)
-		}
-	}
-	if len(todo) > 0 {
-		g, err := r.answers(todo, nil)
-		if err != nil {
-			return generation{}, err
-		}
-		for i, p := range todo {
-			r.without[p] = generation{texts: g.texts[i : i+1], ids: g.ids[i : i+1]}
-		}
-	}
-	var out generation
-	for _, p := range prompts {
-		out.texts = append(out.texts, r.without[p].texts[0])
-		out.ids = append(out.ids, r.without[p].ids[0])
-	}
-	return out, nil
+// exampleRecord turns a tinyif example of instruction id into an engine
+// record.
+func exampleRecord(key, id string, e Example) experiment.Record {
+	return experiment.Record{Key: key, Prompt: e.Prompt, PromptWithout: e.Request, InstructionIDs: []string{id},
+		Kwargs: []map[string]any{e.Kwargs}, EvalIDs: []string{id}}
 }
 
 // RunDemo runs the whole method on the tinyif model: pairs from training
-// topics, one vector per instruction, the layer (and add coefficient) chosen
-// on validation topics, then held-out evaluation with the instruction,
-// without it, and without it but steered, with the clean-pass share of the
-// steered answers (see Degenerate). The held-out answers are written to
-// opts.AnswersFile.
+// topics, one vector per instruction, the steering chosen on validation
+// topics among "no steering" and every candidate layer (and add
+// coefficient) by the engine's rule (experiment.Choose), then held-out
+// evaluation with the instruction, without it, and without it but steered,
+// with the clean-pass share of the steered answers (see Degenerate). The
+// generations run on the experiment engine with per-row steering. The
+// held-out answers are written to opts.AnswersFile.
 func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -144,65 +145,44 @@ func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error)
 	if err != nil {
 		return nil, err
 	}
-	defer r.m.Close()
-	res = &DemoResult{ModelDir: r.dir}
-	var held []HeldOutAnswer
-	for _, id := range opts.IDs {
-		if err := ctx.Err(); err != nil {
+	defer r.close()
+	irs := make([]InstructionResult, len(opts.IDs))
+	for i, id := range opts.IDs {
+		if irs[i], err = r.computeVectors(ctx, id); err != nil {
 			return nil, err
 		}
-		ir, answers, err := r.runInstruction(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		res.NumTest = len(answers)
-		res.Instructions = append(res.Instructions, ir)
-		held = append(held, answers...)
+	}
+	if err := r.chooseLayers(ctx, irs); err != nil {
+		return nil, err
+	}
+	held, numTest, err := r.evaluate(ctx, irs)
+	if err != nil {
+		return nil, err
 	}
 	if err := writeJSONLines(opts.AnswersFile, held); err != nil {
 		return nil, err
 	}
-	res.AnswersFile = opts.AnswersFile
+	for _, ir := range irs {
+		fmt.Fprintf(opts.Progress, "%s: layer %d: with %.2f without %.2f steered %.2f (clean %.2f)\n", ir.ID, ir.Layer, ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean)
+	}
+	res = &DemoResult{ModelDir: r.dir, Instructions: irs, NumTest: numTest, AnswersFile: opts.AnswersFile, Timing: r.timing}
 	res.Seconds = time.Since(r.start).Seconds()
-	res.Timing = r.timing
 	return res, nil
-}
-
-// runInstruction runs the method's four steps for one instruction id.
-func (r *demoRunner) runInstruction(ctx context.Context, id string) (InstructionResult, []HeldOutAnswer, error) {
-	in, ok := InstructionByID(id)
-	if !ok {
-		return InstructionResult{}, nil, fmt.Errorf("tinyif demo: unknown instruction %q", id)
-	}
-	ir := InstructionResult{ID: id, Op: in.Op}
-	progress := r.opts.Progress
-	fmt.Fprintf(progress, "[%s] %s: vectors", time.Since(r.start).Round(time.Second), in.Short)
-	if err := r.computeVectors(ctx, &ir); err != nil {
-		return ir, nil, err
-	}
-	fmt.Fprintf(progress, ", layers")
-	if err := r.chooseLayer(&ir); err != nil {
-		return ir, nil, err
-	}
-	fmt.Fprintf(progress, ", test (layer %d)", ir.Layer)
-	test, held, err := r.evaluate(&ir)
-	if err != nil {
-		return ir, nil, err
-	}
-	if err := r.projections(&ir, test); err != nil {
-		return ir, nil, err
-	}
-	fmt.Fprintf(progress, ": with %.2f without %.2f steered %.2f (clean %.2f)\n", ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean)
-	return ir, held, nil
 }
 
 // computeVectors is step 1: pairs on training topics and one mean-difference
 // vector set over all layers.
-func (r *demoRunner) computeVectors(ctx context.Context, ir *InstructionResult) error {
+func (r *demoRunner) computeVectors(ctx context.Context, id string) (InstructionResult, error) {
 	defer r.timed("vectors", time.Now())
+	in, ok := InstructionByID(id)
+	if !ok {
+		return InstructionResult{}, fmt.Errorf("tinyif demo: unknown instruction %q", id)
+	}
+	fmt.Fprintf(r.opts.Progress, "[%s] %s: vectors\n", time.Since(r.start).Round(time.Second), in.Short)
+	ir := InstructionResult{ID: id, Op: in.Op}
 	train, err := EvalExamples(r.opts.Seed+101, SplitTrain, ir.ID, r.opts.PairsPerTopic)
 	if err != nil {
-		return err
+		return ir, err
 	}
 	ps := make([]pairs.Pair, len(train))
 	for i, e := range train {
@@ -210,10 +190,10 @@ func (r *demoRunner) computeVectors(ctx context.Context, ir *InstructionResult) 
 	}
 	set, err := vectors.Compute(ctx, r.m, r.enc, ps, vectors.ComputeOptions{Method: vectors.MethodMeanDiff, BatchSize: 32, InstructionID: ir.ID})
 	if err != nil {
-		return fmt.Errorf("tinyif demo: %s: %w", ir.ID, err)
+		return ir, fmt.Errorf("tinyif demo: %s: %w", ir.ID, err)
 	}
 	ir.Vectors, ir.NPairs = set, len(ps)
-	return nil
+	return ir, nil
 }
 
 // candidateCoefs returns the coefficients tried at layer l: z̄ for clamp,
@@ -233,88 +213,254 @@ func (r *demoRunner) candidateCoefs(ir *InstructionResult, l int) ([]float64, er
 	return coefs, nil
 }
 
-// chooseLayer is step 2: the layer (and add coefficient) with the best
-// LayerScore on validation topics, prompts without the instruction.
-func (r *demoRunner) chooseLayer(ir *InstructionResult) error {
-	defer r.timed("layer choice", time.Now())
-	val, err := EvalExamples(r.opts.Seed+202, SplitValidation, ir.ID, r.opts.ValidationPerTopic)
-	if err != nil {
-		return err
-	}
+// candidates returns the steerings tried for ir: "no steering"
+// (vectors.NoLayer) first, then every candidate layer with its coefficients.
+func (r *demoRunner) candidates(ir *InstructionResult) ([]LayerScore, error) {
 	layers := r.opts.Layers
 	if len(layers) == 0 {
 		all := ir.Vectors.LayerIDs()
 		layers = all[len(all)/4 : 3*len(all)/4]
 	}
-	best, bestScore := LayerScore{Layer: -1, Accuracy: -1}, math.Inf(-1)
+	out := []LayerScore{{Layer: vectors.NoLayer}}
 	for _, l := range layers {
 		coefs, err := r.candidateCoefs(ir, l)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, c := range coefs {
-			op, err := steerOp(ir.Vectors, ir.Op, l, c)
-			if err != nil {
-				return err
-			}
-			ans, err := r.answers(prompts(val, false), []model.SteerOp{op})
-			if err != nil {
-				return fmt.Errorf("tinyif demo: %s layer %d: %w", ir.ID, l, err)
-			}
-			acc, err := score(ir.ID, val, ans.texts)
-			if err != nil {
-				return err
-			}
-			ls := LayerScore{Layer: l, Coef: c, Accuracy: acc, Quality: Quality(val, ans.texts)}
-			ir.Validation = append(ir.Validation, ls)
-			if ls.Score() > bestScore {
-				best, bestScore = ls, ls.Score()
+			out = append(out, LayerScore{Layer: l, Coef: c})
+		}
+	}
+	return out, nil
+}
+
+// steerUnit is the engine's work unit for example e of ir answered with
+// prompt under candidate c (vectors.NoLayer: unsteered).
+func steerUnit(key, prompt, cond string, ir *InstructionResult, e Example, c LayerScore) (experiment.Unit, error) {
+	u := experiment.Unit{Key: key, Rec: exampleRecord(key, ir.ID, e), Condition: cond, Candidate: c.candidate(ir.Op), Prompt: prompt}
+	if c.Layer == vectors.NoLayer {
+		return u, nil
+	}
+	op, err := steerOp(ir.Vectors, ir.Op, c.Layer, c.Coef)
+	if err != nil {
+		return u, fmt.Errorf("tinyif demo: %s: %w", ir.ID, err)
+	}
+	u.Ops = []model.SteerOp{op}
+	u.Steering = []experiment.Steering{{ID: ir.ID, Layer: experiment.Layer(c.Layer), Op: ir.Op, Coef: c.Coef}}
+	u.Condition += "+steer"
+	return u, nil
+}
+
+// chooseLayers is step 2: every instruction's candidates on its validation
+// topics (prompts without the instruction) in one engine run, then the
+// engine's choice: the best loose accuracy, ties to the earliest candidate,
+// so "no steering" wins ties (no perplexity screen: the demo has no
+// reference LM; Quality is recorded for reading, not for the choice).
+func (r *demoRunner) chooseLayers(ctx context.Context, irs []InstructionResult) error {
+	defer r.timed("layer choice", time.Now())
+	vals := make([][]Example, len(irs))
+	var units []experiment.Unit
+	for i := range irs {
+		ir := &irs[i]
+		val, err := EvalExamples(r.opts.Seed+202, SplitValidation, ir.ID, r.opts.ValidationPerTopic)
+		if err != nil {
+			return err
+		}
+		if ir.Validation, err = r.candidates(ir); err != nil {
+			return err
+		}
+		vals[i] = val
+		for _, c := range ir.Validation {
+			for k, e := range val {
+				u, err := steerUnit(valKey(ir.ID, c, k), e.Request, experiment.CondWithout, ir, e, c)
+				if err != nil {
+					return err
+				}
+				units = append(units, u)
 			}
 		}
 	}
-	ir.Layer, ir.Coef = best.Layer, best.Coef
+	fmt.Fprintf(r.opts.Progress, "[%s] layer choice: %d validation answers (every candidate of every type)\n", time.Since(r.start).Round(time.Second), len(units))
+	done, err := r.run(ctx, units)
+	if err != nil {
+		return err
+	}
+	for i := range irs {
+		pickLayer(&irs[i], vals[i], done)
+	}
 	return nil
 }
 
+// valKey keys the validation unit of candidate c on validation example k.
+func valKey(id string, c LayerScore, k int) string {
+	return fmt.Sprintf("val|%s|%s|%d", id, c.candidate(""), k)
+}
+
+// pickLayer scores ir's candidates from the validation results and sets the
+// chosen layer and coefficient with experiment.Choose.
+func pickLayer(ir *InstructionResult, val []Example, done map[string]experiment.Result) {
+	scores := make([]experiment.CandidateScore, len(ir.Validation))
+	for ci := range ir.Validation {
+		c := &ir.Validation[ci]
+		answers, pass := make([]string, len(val)), 0
+		for k := range val {
+			res := done[valKey(ir.ID, *c, k)]
+			answers[k] = res.Response
+			pass += b2i(res.Loose)
+		}
+		c.Accuracy, c.Quality = float64(pass)/float64(len(val)), Quality(val, answers)
+		scores[ci] = experiment.CandidateScore{Layer: experiment.Layer(c.Layer), Op: ir.Op, Coef: c.Coef, N: len(val), Accuracy: c.Accuracy}
+	}
+	best := experiment.Choose(scores, false)
+	for ci := range ir.Validation {
+		ir.Validation[ci].Score, ir.Validation[ci].Chosen = scores[ci].Score, ci == best
+	}
+	ir.Layer, ir.Coef = ir.Validation[best].Layer, ir.Validation[best].Coef
+	ir.ProjLayer = ir.Layer
+	if ir.Layer == vectors.NoLayer {
+		// The best steered candidate (ties: the earliest) names the layer
+		// whose projections are reported.
+		proj := 1
+		for ci := 2; ci < len(scores); ci++ {
+			if scores[ci].Score > scores[proj].Score {
+				proj = ci
+			}
+		}
+		ir.ProjLayer = ir.Validation[proj].Layer
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // evaluate is step 3: held-out test topics with the instruction, without
-// it, and without it but steered; IFEval loose accuracy, topic mentions and
-// the clean passes of the steered answers.
-func (r *demoRunner) evaluate(ir *InstructionResult) ([]Example, []HeldOutAnswer, error) {
+// it, and without it but steered (every instruction in one engine run; the
+// answers without the instruction, the same requests for every type, are
+// generated once); IFEval loose accuracy, topic mentions, the clean passes
+// of the steered answers and the projections.
+func (r *demoRunner) evaluate(ctx context.Context, irs []InstructionResult) ([]HeldOutAnswer, int, error) {
 	t0 := time.Now()
-	test, err := EvalExamples(r.opts.Seed+303, SplitTest, ir.ID, r.opts.TestPerTopic)
-	if err != nil {
-		return nil, nil, err
-	}
-	with, err := r.answers(prompts(test, true), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	without, err := r.answersWithout(prompts(test, false))
-	if err != nil {
-		return nil, nil, err
-	}
-	op, err := steerOp(ir.Vectors, ir.Op, ir.Layer, ir.Coef)
-	if err != nil {
-		return nil, nil, err
-	}
-	steered, err := r.answers(prompts(test, false), []model.SteerOp{op})
-	if err != nil {
-		return nil, nil, err
-	}
-	r.timed("test answers", t0)
-	for _, s := range []struct {
-		acc *float64
-		g   generation
-	}{{&ir.WithInstruction, with}, {&ir.Without, without}, {&ir.Steered, steered}} {
-		if *s.acc, err = score(ir.ID, test, s.g.texts); err != nil {
-			return nil, nil, err
+	tests := make([][]Example, len(irs))
+	var units []experiment.Unit
+	seen := map[string]bool{}
+	for i := range irs {
+		ir := &irs[i]
+		test, err := EvalExamples(r.opts.Seed+303, SplitTest, ir.ID, r.opts.TestPerTopic)
+		if err != nil {
+			return nil, 0, err
+		}
+		tests[i] = test
+		for k, e := range test {
+			us, err := testUnits(ir, k, e, seen)
+			if err != nil {
+				return nil, 0, err
+			}
+			units = append(units, us...)
 		}
 	}
-	ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic = onTopic(test, with.texts), onTopic(test, without.texts), onTopic(test, steered.texts)
+	fmt.Fprintf(r.opts.Progress, "[%s] held-out answers: %d (with the instruction, steered, and without it once per request)\n", time.Since(r.start).Round(time.Second), len(units))
+	done, err := r.run(ctx, units)
+	if err != nil {
+		return nil, 0, err
+	}
+	r.timed("test answers", t0)
+	var held []HeldOutAnswer
+	for i := range irs {
+		h, err := r.judgeInstruction(&irs[i], tests[i], done)
+		if err != nil {
+			return nil, 0, err
+		}
+		held = append(held, h...)
+	}
+	return held, len(tests[0]), nil
+}
+
+// testUnits returns the held-out units of example k of ir: with the
+// instruction, steered (unless "no steering" was chosen), and without it
+// when its request was not seen before.
+func testUnits(ir *InstructionResult, k int, e Example, seen map[string]bool) ([]experiment.Unit, error) {
+	none := LayerScore{Layer: vectors.NoLayer}
+	with, err := steerUnit(testKey("with", ir.ID, k), e.Prompt, experiment.CondWith, ir, e, none)
+	if err != nil {
+		return nil, err
+	}
+	us := []experiment.Unit{with}
+	if ir.Layer != vectors.NoLayer {
+		chosen := LayerScore{Layer: ir.Layer, Coef: ir.Coef}
+		st, err := steerUnit(testKey("steered", ir.ID, k), e.Request, experiment.CondWithout, ir, e, chosen)
+		if err != nil {
+			return nil, err
+		}
+		us = append(us, st)
+	}
+	if !seen[e.Request] {
+		seen[e.Request] = true
+		without, err := steerUnit(withoutKey(e.Request), e.Request, experiment.CondWithout, ir, e, none)
+		if err != nil {
+			return nil, err
+		}
+		us = append(us, without)
+	}
+	return us, nil
+}
+
+func testKey(cond, id string, k int) string { return fmt.Sprintf("test|%s|%s|%d", cond, id, k) }
+
+func withoutKey(request string) string { return "test|without|" + request }
+
+// judgeInstruction fills ir's held-out figures from the results: loose
+// accuracies (the answers without the instruction scored against ir's
+// instruction), topic mentions, the example, the clean passes and the
+// projections; it returns the held-out answers.
+func (r *demoRunner) judgeInstruction(ir *InstructionResult, test []Example, done map[string]experiment.Result) ([]HeldOutAnswer, error) {
+	with, without, steered := make([]string, len(test)), make([]string, len(test)), make([]string, len(test))
+	for k, e := range test {
+		with[k], without[k] = done[testKey("with", ir.ID, k)].Response, done[withoutKey(e.Request)].Response
+		steered[k] = without[k]
+		if ir.Layer != vectors.NoLayer {
+			steered[k] = done[testKey("steered", ir.ID, k)].Response
+		}
+	}
+	var err error
+	for _, s := range []struct {
+		acc     *float64
+		answers []string
+	}{{&ir.WithInstruction, with}, {&ir.Without, without}, {&ir.Steered, steered}} {
+		if *s.acc, err = score(ir.ID, test, s.answers); err != nil {
+			return nil, err
+		}
+	}
+	ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic = onTopic(test, with), onTopic(test, without), onTopic(test, steered)
 	ir.Example = DemoExample{Topic: test[0].Topic, With: test[0].Prompt, Without: test[0].Request,
-		AnswerWith: with.texts[0], AnswerNone: without.texts[0], AnswerSteer: steered.texts[0]}
-	held, err := r.judgeSteered(ir, test, with, without, steered)
-	return test, held, err
+		AnswerWith: with[0], AnswerNone: without[0], AnswerSteer: steered[0]}
+	held, err := r.judgeSteered(ir, test, r.tokens(with), without, r.tokens(steered))
+	if err != nil {
+		return nil, err
+	}
+	return held, r.projections(ir, test)
+}
+
+// tokens re-encodes answers (as the engine returns them: decoded, trimmed)
+// to token ids, ending with the model's end-of-sequence id as generated
+// answers do, for the degeneracy judgement. An answer that does not
+// re-encode gets no ids.
+func (r *demoRunner) tokens(answers []string) generation {
+	g := generation{texts: answers, ids: make([][]int, len(answers))}
+	for i, a := range answers {
+		ids, err := r.tok.Encode(a, false)
+		if err != nil {
+			ids = nil
+		}
+		if len(r.m.Config.EOS) > 0 {
+			ids = append(ids, r.m.Config.EOS[0])
+		}
+		g.ids[i] = ids
+	}
+	return g
 }
 
 // perplexities returns the perplexity under the unsteered model of each
@@ -329,7 +475,7 @@ func (r *demoRunner) perplexities(ps []string, g generation) ([]float64, error) 
 
 // judgeSteered scores each steered answer (pass, perplexity, degenerate,
 // clean), fills ir's clean-pass shares and returns the held-out answers.
-func (r *demoRunner) judgeSteered(ir *InstructionResult, test []Example, with, without, steered generation) ([]HeldOutAnswer, error) {
+func (r *demoRunner) judgeSteered(ir *InstructionResult, test []Example, with generation, without []string, steered generation) ([]HeldOutAnswer, error) {
 	defer r.timed("perplexity", time.Now())
 	ppl, err := r.perplexities(prompts(test, false), steered)
 	if err != nil {
@@ -358,7 +504,7 @@ func (r *demoRunner) judgeSteered(ir *InstructionResult, test []Example, with, w
 			clean++
 		}
 		held[i] = HeldOutAnswer{ID: ir.ID, Topic: e.Topic, PromptWith: e.Prompt, PromptWithout: e.Request,
-			With: with.texts[i], Without: without.texts[i], Steered: steered.texts[i], SteeredVerdict: v}
+			With: with.texts[i], Without: without[i], Steered: steered.texts[i], SteeredVerdict: v}
 	}
 	ir.SteeredClean = float64(clean) / float64(len(test))
 	if passes > 0 {
@@ -367,12 +513,15 @@ func (r *demoRunner) judgeSteered(ir *InstructionResult, test []Example, with, w
 	return held, nil
 }
 
-// projections is step 4: the projections onto u at the chosen layer of the
+// projections is step 4: the projections onto u at ir.ProjLayer of the
 // last prompt token of the held-out prompts with and without the
 // instruction.
 func (r *demoRunner) projections(ir *InstructionResult, test []Example) error {
 	defer r.timed("projections", time.Now())
-	lv, _ := ir.Vectors.Get(ir.Layer)
+	lv, ok := ir.Vectors.Get(ir.ProjLayer)
+	if !ok {
+		return fmt.Errorf("tinyif demo: %s: no vector for layer %d", ir.ID, ir.ProjLayer)
+	}
 	for _, with := range []bool{true, false} {
 		rows, err := r.encodeAll(prompts(test, with))
 		if err != nil {
@@ -382,7 +531,7 @@ func (r *demoRunner) projections(ir *InstructionResult, test []Example) error {
 		if err != nil {
 			return err
 		}
-		proj, err := vectors.Project(acts[ir.Layer], lv.U)
+		proj, err := vectors.Project(acts[ir.ProjLayer], lv.U)
 		if err != nil {
 			return err
 		}
