@@ -111,8 +111,9 @@ class Llama(torch.nn.Module):
         return F.linear(self.rms(x, self.norm), self.embed)
 
     def hf_tensors(self):
-        """The weights under their Hugging Face names (lm_head tied to the embedding)."""
-        out = {"model.embed_tokens.weight": self.embed, "model.norm.weight": self.norm, "lm_head.weight": self.embed}
+        """The weights under their Hugging Face names; the head is tied to the embedding (tie_word_embeddings), so
+        no lm_head.weight is written."""
+        out = {"model.embed_tokens.weight": self.embed, "model.norm.weight": self.norm}
         names = {"attn_norm": "input_layernorm", "mlp_norm": "post_attention_layernorm", "q": "self_attn.q_proj",
                  "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj", "gate": "mlp.gate_proj",
                  "up": "mlp.up_proj", "down": "mlp.down_proj"}

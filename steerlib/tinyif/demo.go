@@ -107,6 +107,15 @@ type LayerScore struct {
 	Chosen bool    `json:"chosen,omitempty"`
 }
 
+// layerName is the chosen layer as a person reads it: its number, or "none"
+// when no steering was chosen.
+func layerName(l int) string {
+	if l == vectors.NoLayer {
+		return "none"
+	}
+	return strconv.Itoa(l)
+}
+
 // candidate names the candidate in the engine's results: "none", or layer,
 // op and coefficient.
 func (s LayerScore) candidate(op string) string {
@@ -221,9 +230,9 @@ func (res *DemoResult) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "%-40s %-6s %5s %8s %6s %7s %7s %7s %7s   %s\n", "instruction", "op", "layer", "coef", "with", "without", "steered",
 		"clean", "clean/p", "on topic: with / without / steered")
 	for _, ir := range res.Instructions {
-		layer, coef := strconv.Itoa(ir.Layer), strconv.FormatFloat(ir.Coef, 'f', 2, 64)
+		layer, coef := layerName(ir.Layer), strconv.FormatFloat(ir.Coef, 'f', 2, 64)
 		if ir.Layer == vectors.NoLayer {
-			layer, coef = "none", "-"
+			coef = "-"
 		}
 		fmt.Fprintf(w, "%-40s %-6s %5s %8s %6.2f %7.2f %7.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, layer, coef,
 			ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean, ir.CleanOfPasses, ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic)

@@ -163,7 +163,7 @@ func RunDemo(ctx context.Context, opts DemoOptions) (res *DemoResult, err error)
 		return nil, err
 	}
 	for _, ir := range irs {
-		fmt.Fprintf(opts.Progress, "%s: layer %d: with %.2f without %.2f steered %.2f (clean %.2f)\n", ir.ID, ir.Layer, ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean)
+		fmt.Fprintf(opts.Progress, "%s: layer %s: with %.2f without %.2f steered %.2f (clean %.2f)\n", ir.ID, layerName(ir.Layer), ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean)
 	}
 	res = &DemoResult{ModelDir: r.dir, Instructions: irs, NumTest: numTest, AnswersFile: opts.AnswersFile, Timing: r.timing}
 	res.Seconds = time.Since(r.start).Seconds()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gosteer/gosteer/steerlib/model"
@@ -154,5 +155,29 @@ func TestEmbeddedBaseModel(t *testing.T) {
 	}
 	if rel > 1e-5 {
 		t.Errorf("base model: runtime logits differ from the training graph: relative error %g", rel)
+	}
+}
+
+// TestEmbeddedModelsLoadQuietly: both embedded checkpoints hold exactly the
+// tensors their configs use, so loading them prints no unused-tensor warning
+// (the head is tied to the embedding and not stored twice).
+func TestEmbeddedModelsLoadQuietly(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		dir  func() (string, error)
+	}{{"instruct", EmbeddedModelDir}, {"base", EmbeddedBaseModelDir}} {
+		dir, err := c.dir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var warn strings.Builder
+		m, err := model.Load(dir, model.WithWarnings(&warn))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		m.Close()
+		if warn.Len() > 0 {
+			t.Errorf("%s: loading warned: %s", c.name, warn.String())
+		}
 	}
 }
