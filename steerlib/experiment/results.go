@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/gosteer/gosteer/steerlib/internal/atomicfile"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
@@ -287,28 +288,14 @@ func Merge(out string, inputs []string) ([]Result, error) {
 	return rs, writeFileAtomic(out, buf.Bytes())
 }
 
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path.
+// writeFileAtomic writes data through a temporary file beside path (see
+// internal/atomicfile: synced, mode 0666 less the umask, renamed over path),
+// creating path's folder first.
 func writeFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteBytes(path, data, nil)
 }
 
 // finite keeps a perplexity JSON-encodable.
