@@ -12,8 +12,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA="${1:-/tmp/tinyif-cpu}"
-BASE_STEPS=150
-INSTRUCT_STEPS=1600
+BASE_STEPS=300
+INSTRUCT_STEPS=2500
 export GOEXPERIMENT=simd GOMLX_BACKEND=go GOMLX_NO_AUTO_INSTALL=1 OMP_WAIT_POLICY=PASSIVE
 PY=/usr/bin/python3
 if [ "${2:-}" = install ]; then

@@ -40,6 +40,6 @@ func Example() {
 	ok, err := steerlib.Follows(id, nil, prompt, out[0].Text)
 	fmt.Printf("%s\nfollows: %v %v\n", out[0].Text, ok, err)
 	// Output:
-	// when you think about it, you can find foxes in busy cities, hidden places and old parks.
+	// when you think about it, you can find foxes in river valleys, sunny plains and sunny plains. every year in may, a group of grandparents will get together to talk about foxes.
 	// follows: true <nil>
 }

@@ -64,6 +64,25 @@ func (s SteerScope) String() string {
 	return "SteerScope(" + strconv.Itoa(int(s)) + ")"
 }
 
+// MarshalText writes the scope's name (String).
+func (s SteerScope) MarshalText() ([]byte, error) {
+	if s < SteerAll || s > SteerGenerated {
+		return nil, fmt.Errorf("unknown steering scope %d", int(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads "all", "prompt" or "generated".
+func (s *SteerScope) UnmarshalText(b []byte) error {
+	for _, c := range []SteerScope{SteerAll, SteerPrompt, SteerGenerated} {
+		if string(b) == c.String() {
+			*s = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown steering scope %q (all, prompt or generated)", b)
+}
+
 // SteerOp is one steering operator applied to the residual stream after
 // decoder block Layer (0-based; the same point as resid_post.<Layer>). Several
 // ops run in the order given; ops on the same layer compose in that order.

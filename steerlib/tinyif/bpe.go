@@ -188,6 +188,94 @@ func TrainBPE(texts []string, numMerges int) (*BPE, error) {
 	return newBPE(vocab, merges)
 }
 
+// TrainCasedBPE learns numMerges merges on the case-folded texts, then gives
+// every merge two mirrors, ranked right after it: the same merge in capitals
+// and, for a merge whose first part begins a word, the same merge with that
+// word capitalized. A word, its capitalized form and its capitals are
+// therefore cut at the same places ("owls" → " o|w|l|s", " O|w|l|s",
+// " O|W|L|S"), and writing a word in capitals is a token-to-token map the
+// model can learn from any word, not a re-spelling that only works for the
+// words seen in capitals during training.
+func TrainCasedBPE(texts []string, numMerges int) (*BPE, error) {
+	folded := make([]string, len(texts))
+	for i, t := range texts {
+		folded[i] = asciiLower(t)
+	}
+	lower, err := TrainBPE(folded, numMerges)
+	if err != nil {
+		return nil, err
+	}
+	vocab := append([]string(nil), lower.Vocab[:256]...)
+	have := map[string]bool{}
+	for _, v := range vocab {
+		have[v] = true
+	}
+	var merges [][2]string
+	seen := map[[2]string]bool{}
+	add := func(a, b string) error {
+		m := [2]string{a, b}
+		if seen[m] {
+			return nil
+		}
+		if !have[a] || !have[b] {
+			return fmt.Errorf("tinyif: cased BPE: merge %q+%q has a part outside the vocabulary", a, b)
+		}
+		seen[m] = true
+		merges = append(merges, m)
+		if !have[a+b] {
+			have[a+b] = true
+			vocab = append(vocab, a+b)
+		}
+		return nil
+	}
+	for _, m := range lower.Merges {
+		a, b := m[0], m[1]
+		capA, capB := a, b
+		if c := capitalizeWord(a); c != a {
+			capA = c
+		} else if a == string(byteToRune[' ']) {
+			capB = capitalizeWord(b)
+		}
+		for _, mm := range [][2]string{{a, b}, {asciiUpper(a), asciiUpper(b)}, {capA, capB}} {
+			if err := add(mm[0], mm[1]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	vocab = append(vocab, SpecialTokens...)
+	return newBPE(vocab, merges)
+}
+
+// asciiLower and asciiUpper change the case of ASCII letters only (the
+// byte-level alphabet holds other letters, such as Ġ for the space, that
+// must stay as they are).
+func asciiLower(s string) string { return mapASCII(s, 'A', 'Z', 'a'-'A') }
+
+func asciiUpper(s string) string { return mapASCII(s, 'a', 'z', 'A'-'a') }
+
+func mapASCII(s string, lo, hi rune, shift rune) string {
+	return strings.Map(func(r rune) rune {
+		if r >= lo && r <= hi {
+			return r + shift
+		}
+		return r
+	}, s)
+}
+
+// capitalizeWord upper-cases the first letter of a byte-level token when it
+// is an ASCII letter at the start, or right after a leading space (Ġ).
+func capitalizeWord(tok string) string {
+	rs := []rune(tok)
+	i := 0
+	if len(rs) > 0 && rs[0] == byteToRune[' '] {
+		i = 1
+	}
+	if i < len(rs) && rs[i] >= 'a' && rs[i] <= 'z' {
+		rs[i] -= 'a' - 'A'
+	}
+	return string(rs)
+}
+
 // ID returns the id of a token (byte-level or special), or -1.
 func (t *BPE) ID(tok string) int {
 	if id, ok := t.ids[tok]; ok {

@@ -3,6 +3,7 @@ package tinyif
 import (
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,4 +128,74 @@ func TestTokenizerLoadsThroughSteerlib(t *testing.T) {
 			t.Fatalf("steerlib/tokenizer decodes %q, want %q", dec, text)
 		}
 	}
+}
+
+// TestCasedBPEMirrors: a word, its capitalized form and its capitals are cut
+// at the same places by the cased tokenizer, for the held-out topics (which
+// the tokenizer never saw) as well as for made-up words.
+func TestCasedBPEMirrors(t *testing.T) {
+	tok, err := BuildTokenizer(1, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pieces := func(text string) []string {
+		ids, err := tok.Encode(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, id := range ids {
+			out = append(out, tok.Vocab[id])
+		}
+		return out
+	}
+	words := append(Topics(SplitTest), "drimbles", "quoxtrel", "harbor towns")
+	for _, w := range words {
+		for _, prefix := range []string{"", " ", "<<"} {
+			lower := pieces(prefix + w)
+			for _, form := range []struct {
+				name string
+				text string
+				want func(string) string
+			}{{"capitals", asciiUpper(w), asciiUpper}, {"capitalized", titleCase(w), capitalizeWord}} {
+				got := pieces(prefix + form.text)
+				if len(got) != len(lower) {
+					t.Errorf("%s %q: %q vs %q", form.name, prefix+w, got, lower)
+					continue
+				}
+				for i := range got {
+					want := asciiUpper(lower[i])
+					if form.name == "capitalized" {
+						want = lower[i]
+						if isWordStart(lower, i) {
+							want = capitalizeWord(lower[i])
+						}
+					}
+					if got[i] != want {
+						t.Errorf("%s %q: piece %d is %q, want %q (%q vs %q)", form.name, prefix+w, i, got[i], want, got, lower)
+						break
+					}
+				}
+			}
+		}
+	}
+	if n := len(tok.Vocab); n < 256+300 || n > 256+3*300+len(SpecialTokens) {
+		t.Errorf("vocabulary of %d tokens for 300 merges", n)
+	}
+}
+
+// isWordStart reports whether piece i of a byte-level token sequence begins
+// a word: it starts with a letter and follows a space, a non-letter or
+// nothing.
+func isWordStart(pieces []string, i int) bool {
+	first := []rune(strings.TrimPrefix(pieces[i], string(byteToRune[' '])))
+	if len(first) == 0 || first[0] < 'a' || first[0] > 'z' {
+		return false
+	}
+	if strings.HasPrefix(pieces[i], string(byteToRune[' '])) || i == 0 {
+		return true
+	}
+	prev := []rune(pieces[i-1])
+	last := prev[len(prev)-1]
+	return !(last >= 'a' && last <= 'z') && !(last >= 'A' && last <= 'Z')
 }

@@ -96,55 +96,34 @@ func distinctWords(text string) int {
 }
 
 // Perplexities returns, for each prompt and its generated answer ids, the
-// perplexity of the answer under m (unsteered), from one forward pass per
-// batch of at most batch sequences (prompt + answer, right-padded). An
-// empty answer gets NaN.
+// perplexity of the answer under m (unsteered): exp of the mean negative
+// log-likelihood of the answer's tokens, from model.TokenLogProbs over
+// prompt + answer, at most batch rows per forward pass. An empty answer gets
+// NaN.
 func Perplexities(m *model.Model, prompts, answers [][]int, batch int) ([]float64, error) {
 	out := make([]float64, len(prompts))
 	for start := 0; start < len(prompts); start += batch {
 		end := min(len(prompts), start+batch)
-		T := 1
+		rows := make([][]int, 0, end-start)
 		for i := start; i < end; i++ {
-			T = max(T, len(prompts[i])+len(answers[i]))
+			rows = append(rows, append(append([]int(nil), prompts[i]...), answers[i]...))
 		}
-		B := end - start
-		b := model.Batch{B: B, T: T, IDs: make([]int32, B*T), Mask: make([]int32, B*T), Positions: make([]int32, B*T)}
-		for i := start; i < end; i++ {
-			row := append(append([]int(nil), prompts[i]...), answers[i]...)
-			for j, id := range row {
-				k := (i-start)*T + j
-				b.IDs[k], b.Mask[k], b.Positions[k] = int32(id), 1, int32(j)
-			}
-		}
-		res, err := m.Forward(b, model.ForwardOptions{Logits: model.LogitsAll})
+		lps, err := m.TokenLogProbs(rows)
 		if err != nil {
 			return nil, fmt.Errorf("perplexity: %w", err)
 		}
 		for i := start; i < end; i++ {
-			out[i] = rowPerplexity(res.Logits[(i-start)*T*res.V:], res.V, len(prompts[i]), answers[i])
+			n := len(answers[i])
+			if n == 0 {
+				out[i] = math.NaN()
+				continue
+			}
+			lp, nll := lps[i-start], 0.0
+			for _, x := range lp[len(lp)-n:] {
+				nll -= float64(x)
+			}
+			out[i] = math.Exp(nll / float64(n))
 		}
 	}
 	return out, nil
-}
-
-// rowPerplexity is exp of the mean negative log-likelihood of answer, whose
-// first token follows position p−1 of the row's logits [T, V].
-func rowPerplexity(logits []float32, V, p int, answer []int) float64 {
-	if len(answer) == 0 {
-		return math.NaN()
-	}
-	nll := 0.0
-	for j, id := range answer {
-		row := logits[(p-1+j)*V : (p+j)*V]
-		mx := math.Inf(-1)
-		for _, x := range row {
-			mx = max(mx, float64(x))
-		}
-		sum := 0.0
-		for _, x := range row {
-			sum += math.Exp(float64(x) - mx)
-		}
-		nll += mx + math.Log(sum) - float64(row[id])
-	}
-	return math.Exp(nll / float64(len(answer)))
 }

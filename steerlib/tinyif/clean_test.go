@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/gosteer/gosteer/steerlib/model"
 )
 
 func TestJudgeAnswer(t *testing.T) {
@@ -40,16 +42,59 @@ func TestJudgeAnswer(t *testing.T) {
 	}
 }
 
-func TestRowPerplexity(t *testing.T) {
-	// Two positions of a 3-token vocabulary after a 1-token prompt: the
-	// answer [2, 0] has probabilities e²/(e²+2) and 1/3.
-	logits := []float32{0, 0, 2, 0, 0, 0}
-	p1, p2 := math.Exp(2)/(math.Exp(2)+2), 1.0/3
-	want := math.Exp(-(math.Log(p1) + math.Log(p2)) / 2)
-	if got := rowPerplexity(logits, 3, 1, []int{2, 0}); math.Abs(got-want) > 1e-12 {
-		t.Errorf("rowPerplexity = %v, want %v", got, want)
+// TestPerplexities checks the in-graph perplexities (model.TokenLogProbs)
+// against a log-softmax computed here from the full logits of each row run
+// alone, in every batch grouping; an empty answer gets NaN.
+func TestPerplexities(t *testing.T) {
+	dir, err := EmbeddedModelDir()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := rowPerplexity(logits, 3, 1, nil); !math.IsNaN(got) {
-		t.Errorf("empty answer: %v, want NaN", got)
+	m, err := model.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	prompts := [][]int{{5, 9, 40, 7}, {12, 3}, {8, 8, 8, 8, 8, 8}}
+	answers := [][]int{{30, 31, 32}, {100, 7, 7, 7, 7, 9}, nil}
+	want := make([]float64, len(prompts))
+	for i := range prompts {
+		row := append(append([]int(nil), prompts[i]...), answers[i]...)
+		b := model.Batch{B: 1, T: len(row), IDs: make([]int32, len(row))}
+		for j, id := range row {
+			b.IDs[j] = int32(id)
+		}
+		res, err := m.Forward(b, model.ForwardOptions{Logits: model.LogitsAll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = math.NaN()
+		if len(answers[i]) > 0 {
+			nll := 0.0
+			for j, id := range answers[i] {
+				logits := res.Logits[(len(prompts[i])-1+j)*res.V : (len(prompts[i])+j)*res.V]
+				mx := math.Inf(-1)
+				for _, x := range logits {
+					mx = max(mx, float64(x))
+				}
+				sum := 0.0
+				for _, x := range logits {
+					sum += math.Exp(float64(x) - mx)
+				}
+				nll += mx + math.Log(sum) - float64(logits[id])
+			}
+			want[i] = math.Exp(nll / float64(len(answers[i])))
+		}
+	}
+	for _, batch := range []int{1, 2, 3} {
+		got, err := Perplexities(m, prompts, answers, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if math.IsNaN(want[i]) != math.IsNaN(got[i]) || math.Abs(got[i]-want[i]) > 1e-5*want[i] {
+				t.Errorf("batch %d row %d: perplexity %v, want %v", batch, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -428,6 +428,68 @@ func apply(r *rand.Rand, id string, c content, arg any) (text, answer string, kw
 // Generator draws corpus examples deterministically from a seed.
 type Generator struct {
 	r *rand.Rand
+	// pieces, when set (UsePieces), are the tokenizer's letter tokens that
+	// made-up topic words are also spliced from.
+	pieces *wordPieces
+}
+
+// wordPieces are a tokenizer's all-lowercase-letter tokens: initial holds
+// those that begin a word (a leading space in the byte-level vocabulary),
+// inner the others; the strings have no space.
+type wordPieces struct{ initial, inner []string }
+
+// UsePieces makes half of g's made-up topic words splices of tok's letter
+// tokens (see SplicedTopic) instead of syllables, so that every letter token
+// of the vocabulary — also the ones only unseen words are cut into, such as
+// " an" in "ants" — is trained as a piece the model copies from the request.
+// Without it the held-out topics' rarer pieces keep untrained embeddings, and
+// the model writes "nts" for "ants".
+func (g *Generator) UsePieces(tok *BPE) {
+	var p wordPieces
+	for _, v := range tok.Vocab {
+		w, initial := strings.CutPrefix(v, string(byteToRune[' ']))
+		if w == "" || strings.TrimLeft(w, "abcdefghijklmnopqrstuvwxyz") != "" {
+			continue
+		}
+		if initial {
+			p.initial = append(p.initial, w)
+		} else {
+			p.inner = append(p.inner, w)
+		}
+	}
+	if len(p.initial) > 0 && len(p.inner) > 0 {
+		g.pieces = &p
+	}
+}
+
+// SplicedTopic draws a made-up topic word of 4 to 12 letters from a
+// word-initial letter token followed by one to three other letter tokens.
+func (p *wordPieces) SplicedTopic(r *rand.Rand) string {
+	for {
+		w := pick(r, p.initial)
+		for range 1 + r.IntN(3) {
+			w += pick(r, p.inner)
+		}
+		if len(w) >= 4 && len(w) <= 12 && !isReservedWord(w) {
+			return w
+		}
+	}
+}
+
+// pseudoTopic draws a made-up topic: one word, or one time in eight two
+// (like "harbor towns"), each spliced from tokens (UsePieces, half of the
+// time) or built from syllables (PseudoTopic).
+func (g *Generator) pseudoTopic() string {
+	word := func() string {
+		if g.pieces != nil && g.r.IntN(2) == 0 {
+			return g.pieces.SplicedTopic(g.r)
+		}
+		return PseudoTopic(g.r)
+	}
+	if g.pieces != nil && g.r.IntN(8) == 0 {
+		return word() + " " + word()
+	}
+	return word()
 }
 
 // NewGenerator returns a generator seeded with seed; the same seed always
@@ -453,6 +515,10 @@ func (g *Generator) Example(topic, id string, eval bool) (Example, error) {
 		case "startend:end_checker":
 			arg = EvalEndPhrase
 		}
+	} else if id == "keywords:existence" && g.pieces != nil && r.IntN(2) == 0 {
+		// Half of the training keywords are made-up words, which the model
+		// can only copy from the request (as with topics).
+		arg = g.pieces.SplicedTopic(r)
 	}
 	req := fmt.Sprintf(pick(r, requestTemplates), topic)
 	c := newContent(r, topic, n)
@@ -519,7 +585,7 @@ func isReservedWord(w string) bool {
 func (g *Generator) TrainingExample(topics []string) (Example, error) {
 	topic := pick(g.r, topics)
 	if g.r.IntN(3) != 0 {
-		topic = PseudoTopic(g.r)
+		topic = g.pseudoTopic()
 	}
 	id := ""
 	if k := g.r.IntN(4 * len(Instructions)); k >= len(Instructions) {

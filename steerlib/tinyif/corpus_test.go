@@ -1,6 +1,7 @@
 package tinyif
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -176,5 +177,78 @@ func TestEvalPairsShareRequest(t *testing.T) {
 				t.Fatalf("%s: prompt %q does not extend request %q", in.ID, with[i].Prompt, with[i].Request)
 			}
 		}
+	}
+}
+
+// TestSplicedCorpus: with UsePieces, the training examples still obey their
+// instructions (also with made-up keywords), made-up topics are spliced from
+// the vocabulary's letter tokens, and every token the held-out topics are
+// cut into occurs in the answers of a sample of training examples — the
+// point of splicing: without it some of those tokens never occur in
+// training ("ants" is " an|ts", and " an" occurs in no training text).
+func TestSplicedCorpus(t *testing.T) {
+	tok, err := BuildTokenizer(1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		pieces bool
+		wantOK bool
+	}{{"syllables only", false, false}, {"spliced", true, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewGenerator(21)
+			if c.pieces {
+				g.UsePieces(tok)
+			}
+			seen := map[int]int{}
+			topics := Topics(SplitTrain)
+			for range 20000 {
+				e, err := g.TrainingExample(topics)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case e.InstructionID == "change_case:english_capital":
+					// IFEval's case checks also detect the language, which
+					// capitals and made-up words sway; the case itself is
+					// checked here.
+					if e.Answer != strings.ToUpper(e.Answer) {
+						t.Fatalf("not in capitals: %s", e.Answer)
+					}
+				case e.InstructionID == "change_case:english_lowercase":
+					if e.Answer != strings.ToLower(e.Answer) {
+						t.Fatalf("not in lowercase: %s", e.Answer)
+					}
+				case e.InstructionID != "":
+					ok, err := ifeval.CheckLoose(e.InstructionID, e.Kwargs, e.Prompt, e.Answer)
+					if err != nil || !ok {
+						t.Fatalf("instructed answer fails %s (%v):\nprompt: %s\nanswer: %s", e.InstructionID, err, e.Prompt, e.Answer)
+					}
+				}
+				ids, err := tok.Encode(e.Answer)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range ids {
+					seen[id]++
+				}
+			}
+			var rare []string
+			for _, topic := range Topics(SplitTest) {
+				ids, err := tok.Encode(" " + topic)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range ids {
+					if seen[id] < 20 {
+						rare = append(rare, fmt.Sprintf("%q in %q (%d times)", tok.Vocab[id], topic, seen[id]))
+					}
+				}
+			}
+			if ok := len(rare) == 0; ok != c.wantOK {
+				t.Errorf("tokens of held-out topics seen fewer than 20 times in training answers: %v", rare)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/gosteer/gosteer/steerlib/model"
 	"github.com/gosteer/gosteer/steerlib/vectors"
 )
 
@@ -34,10 +35,19 @@ type DemoOptions struct {
 	// AddScales are the multiples of ‖v_l‖ tried as the add coefficient on the
 	// validation prompts (default 1, 2, 4).
 	AddScales []float64
-	// Layers are the candidate layers for steering (default: the middle
-	// half, layers L/4 … 3L/4−1 of L, e.g. 2–5 of 8: where the paper finds
-	// instruction directions steer best, and half the generation time of a
-	// sweep over all layers).
+	// Scopes are the token scopes tried for every candidate (default: the
+	// prompt tokens only, then every token). The paper steers every token;
+	// on a model 96 wide, steering the generated tokens too also moves what
+	// the next token is copied from (the topic word, the sentence so far),
+	// and the answers tend to loop, while steering the prompt alone sets the
+	// form the answer starts in and leaves its content to the model. The
+	// validation prompts choose. (Steering the generated tokens alone was
+	// tried too and never chosen on the embedded model.)
+	Scopes []model.SteerScope
+	// Layers are the candidate layers for steering (default: all but the
+	// first and last eighth, layers L/8 … L−L/8−1 of L, e.g. 1–6 of 8; on the
+	// embedded model the title direction steers only from layer 6, lowercase
+	// and JSON best at layer 2).
 	Layers []int
 	// MaxNewTokens bounds every answer (default 96; 99 % of the training
 	// answers have at most 79 tokens, the longest 101).
@@ -72,6 +82,9 @@ func (o *DemoOptions) fill() {
 	if len(o.AddScales) == 0 {
 		o.AddScales = []float64{1, 2, 4}
 	}
+	if len(o.Scopes) == 0 {
+		o.Scopes = []model.SteerScope{model.SteerPrompt, model.SteerAll}
+	}
 	if o.MaxNewTokens == 0 {
 		o.MaxNewTokens = 96
 	}
@@ -92,17 +105,24 @@ func (o *DemoOptions) fill() {
 // LayerScore is the validation result of one candidate steering: a layer
 // and coefficient, or "no steering" (Layer vectors.NoLayer).
 type LayerScore struct {
-	Layer    int     `json:"layer"`
-	Coef     float64 `json:"coef"` // add coefficient (add ops) or z̄ (clamp)
-	Accuracy float64 `json:"accuracy"`
+	Layer int     `json:"layer"`
+	Coef  float64 `json:"coef"` // add coefficient (add ops) or z̄ (clamp)
+	// Scope is the tokens steered: the prompt, or every token.
+	Scope    model.SteerScope `json:"scope"`
+	Accuracy float64          `json:"accuracy"`
 	// Quality is the fraction of answers that still read as an answer: they
-	// mention the topic and hold at least six distinct words (see Quality);
-	// reported, not used by the choice.
+	// mention the topic and hold at least six distinct words (see Quality).
 	Quality float64 `json:"quality"`
-	// Score is what the choice maximizes (experiment.Choose): the accuracy
-	// (a candidate with degenerate answers would score 0, but the demo has no
-	// reference LM to screen them). Chosen marks the winner: the highest
-	// score, ties to the earliest candidate, so "no steering" wins ties.
+	// CleanPass is the fraction of answers that pass the loose check, name
+	// the topic and are not degenerate by the text rules of JudgeAnswer (a
+	// token 3-gram repeated, too few distinct words; the perplexity rule
+	// needs a forward pass per answer and is left to the held-out answers).
+	CleanPass float64 `json:"clean_pass"`
+	// Score is what the choice maximizes (experiment.Choose, given CleanPass
+	// as the accuracy): a pass only counts when it is an answer, which is
+	// the demo's stand-in for the paper's perplexity screen (it has no
+	// reference LM). Chosen marks the winner: the highest score, ties to the
+	// earliest candidate, so "no steering" wins ties.
 	Score  float64 `json:"score"`
 	Chosen bool    `json:"chosen,omitempty"`
 }
@@ -122,7 +142,7 @@ func (s LayerScore) candidate(op string) string {
 	if s.Layer == vectors.NoLayer {
 		return "none"
 	}
-	return fmt.Sprintf("L%d:%s=%s", s.Layer, op, strconv.FormatFloat(s.Coef, 'g', -1, 64))
+	return fmt.Sprintf("L%d:%s=%s@%s", s.Layer, op, strconv.FormatFloat(s.Coef, 'g', -1, 64), s.Scope)
 }
 
 // Quality returns the fraction of answers that mention their example's topic
@@ -151,6 +171,8 @@ type InstructionResult struct {
 	// Coef the add coefficient or clamp z̄ used.
 	Layer int     `json:"layer"`
 	Coef  float64 `json:"coef"`
+	// Scope is the tokens the chosen steering acts on.
+	Scope model.SteerScope `json:"scope"`
 	// ProjLayer is the layer of ProjWith and ProjWithout: Layer, or the best
 	// steered candidate's layer when no steering was chosen.
 	ProjLayer int `json:"proj_layer"`
@@ -227,20 +249,21 @@ type DemoResult struct {
 // WriteTable prints a readable table of the result.
 func (res *DemoResult) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "tinyif steering demo: %d held-out prompts per instruction (IFEval loose accuracy)\n\n", res.NumTest)
-	fmt.Fprintf(w, "%-40s %-6s %5s %8s %6s %7s %7s %7s %7s   %s\n", "instruction", "op", "layer", "coef", "with", "without", "steered",
+	fmt.Fprintf(w, "%-40s %-6s %5s %6s %-6s %6s %7s %7s %7s %7s   %s\n", "instruction", "op", "layer", "coef", "scope", "with", "without", "steered",
 		"clean", "clean/p", "on topic: with / without / steered")
 	for _, ir := range res.Instructions {
-		layer, coef := layerName(ir.Layer), strconv.FormatFloat(ir.Coef, 'f', 2, 64)
+		layer, coef, scope := layerName(ir.Layer), strconv.FormatFloat(ir.Coef, 'f', 2, 64), ir.Scope.String()
 		if ir.Layer == vectors.NoLayer {
-			coef = "-"
+			coef, scope = "-", "-"
 		}
-		fmt.Fprintf(w, "%-40s %-6s %5s %8s %6.2f %7.2f %7.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, layer, coef,
+		fmt.Fprintf(w, "%-40s %-6s %5s %6s %-6s %6.2f %7.2f %7.2f %7.2f %7.2f   %.2f / %.2f / %.2f\n", ir.ID, ir.Op, layer, coef, scope,
 			ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredClean, ir.CleanOfPasses, ir.WithOnTopic, ir.WithoutOnTopic, ir.SteeredOnTopic)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "(clean: share of steered answers that pass, name the topic and are not degenerate; clean/p: the same over the")
 	fmt.Fprintln(w, " steered passes; on topic: fraction of answers that name the held-out topic of the request; layer none:")
-	fmt.Fprintln(w, " no candidate layer beat the answers without steering on the validation prompts, so none is applied)")
+	fmt.Fprintln(w, " no candidate beat the answers without steering on the validation prompts, so none is applied; scope: the")
+	fmt.Fprintln(w, " tokens steered, the prompt or all; candidates are chosen by their validation clean passes)")
 	if len(res.Timing) > 0 {
 		stages := make([]string, 0, len(res.Timing))
 		for k := range res.Timing {
@@ -341,7 +364,10 @@ func (ir InstructionResult) SortedValidation() []LayerScore {
 		if out[i].Layer != out[j].Layer {
 			return out[i].Layer < out[j].Layer
 		}
-		return out[i].Coef < out[j].Coef
+		if out[i].Coef != out[j].Coef {
+			return out[i].Coef < out[j].Coef
+		}
+		return out[i].Scope < out[j].Scope
 	})
 	return out
 }

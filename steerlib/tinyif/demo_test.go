@@ -127,11 +127,10 @@ func TestDemoSmall(t *testing.T) {
 
 // TestDemoBar runs the demo on all ten instruction types in a shortened
 // configuration (one held-out prompt per test topic instead of two; layers,
-// coefficients and validation prompts as in the full demo) and checks the
-// embedded model's bar: at least demoBarFollowed types reach >= 0.90 with the
-// instruction and <= 0.15 without, and steering lifts at least demoBarLifted
-// types by >= 0.30 over the answers without the instruction. A pipeline that
-// ignores the instruction follows none; one that does not steer lifts none.
+// coefficients, scopes and validation prompts as in the full demo) and
+// checks the embedded model against its bar (see demoBar). A pipeline that
+// ignores the instruction follows none; one that does not steer lifts none;
+// one whose steered answers are loops has no clean passes.
 func TestDemoBar(t *testing.T) {
 	res, err := RunDemo(context.Background(), DemoOptions{TestPerTopic: 1, AnswersFile: filepath.Join(t.TempDir(), "answers.jsonl")})
 	if err != nil {
@@ -143,12 +142,28 @@ func TestDemoBar(t *testing.T) {
 	}
 	checkResult(t, res, ids)
 	for _, ir := range res.Instructions {
-		t.Logf("%-40s layer %d with %.2f without %.2f steered %.2f on-topic %.2f", ir.ID, ir.Layer, ir.WithInstruction, ir.Without, ir.Steered, ir.SteeredOnTopic)
+		t.Logf("%-40s layer %d %s with %.2f without %.2f steered %.2f clean/p %.2f on-topic %.2f", ir.ID, ir.Layer, ir.Scope, ir.WithInstruction, ir.Without, ir.Steered, ir.CleanOfPasses, ir.SteeredOnTopic)
 	}
-	if followed, lifted := res.Bar(); followed < demoBarFollowed || lifted < demoBarLifted {
-		t.Errorf("%d types follow the instruction (want >= %d), steering lifts %d (want >= %d)", followed, demoBarFollowed, lifted, demoBarLifted)
+	followed, lifted := res.Bar()
+	got := demoBar{followed, lifted, res.LiftedClean(), res.WithoutOnTopic()}
+	if got.followed < embeddedBar.followed || got.lifted < embeddedBar.lifted || got.liftedClean < embeddedBar.liftedClean || got.onTopic < embeddedBar.onTopic {
+		t.Errorf("demo measured %+v, the embedded model's bar is %+v", got, embeddedBar)
 	}
 }
+
+// demoBar is what TestDemoBar requires of the embedded model.
+type demoBar struct {
+	followed    int     // types with >= 0.90 with the instruction and <= 0.15 without
+	lifted      int     // types that steering lifts by >= 0.30 over the answers without the instruction
+	liftedClean int     // lifted types whose clean passes are >= 0.6 of their steered passes
+	onTopic     float64 // share of answers without the instruction that name the held-out topic
+}
+
+// embeddedBar is the bar set for the embedded model (8 followed, 6 lifted,
+// all 6 with clean passes >= 0.6 of the steered passes, topic named in 80 %
+// of the unsteered answers). The shortened run measures 9 / 6 / 6 / 1.00 on
+// the model as embedded (the full demo: 9 / 6 / 6 / 1.00).
+var embeddedBar = demoBar{followed: 8, lifted: 6, liftedClean: 6, onTopic: 0.80}
 
 func TestQualityAndScore(t *testing.T) {
 	exs := []Example{{Topic: "owls"}, {Topic: "harbor towns"}, {Topic: "owls"}, {Topic: "owls"}}
@@ -169,39 +184,58 @@ func TestQualityAndScore(t *testing.T) {
 	}
 }
 
-// TestPickLayer checks the engine's rule on validation results: the best
-// loose accuracy wins, ties go to the earliest candidate ("no steering"
-// first), and quality does not enter the choice.
+// TestPickLayer checks the choice on validation results: the most clean
+// passes win (a pass that is a loop does not count), ties go to the
+// earliest candidate ("no steering" first), and the projections of a "no
+// steering" choice are reported at the best steered candidate's layer.
 func TestPickLayer(t *testing.T) {
 	val := []Example{{Topic: "owls"}, {Topic: "kettles"}}
+	// c: a clean pass, f: a clean answer that fails (no quotation marks),
+	// l: a pass that is a run of quotation marks.
+	answer := func(kind byte, topic string) string {
+		text := capitalize(topic) + " can be calm and quiet at night in old parks."
+		switch kind {
+		case 'c':
+			return `"` + text + `"`
+		case 'l':
+			return strings.Repeat(`"`, 40)
+		}
+		return text
+	}
+	bytesOf := func(answers []string) generation {
+		g := generation{texts: answers, ids: make([][]int, len(answers))}
+		for i, a := range answers {
+			for _, b := range []byte(a) {
+				g.ids[i] = append(g.ids[i], int(b))
+			}
+		}
+		return g
+	}
 	cases := []struct {
 		name      string
-		pass      [][2]bool // per candidate: none, L2, L3, L4
+		kinds     [4]string // per candidate: none, L2, L3, L4; one byte per validation example
 		wantLayer int
 		wantProj  int
 	}{
-		{"all fail: no steering", [][2]bool{{false, false}, {false, false}, {false, false}, {false, false}}, vectors.NoLayer, 2},
-		{"best layer", [][2]bool{{false, false}, {true, false}, {true, true}, {false, false}}, 3, 3},
-		{"tie with no steering", [][2]bool{{true, false}, {false, true}, {false, false}, {false, false}}, vectors.NoLayer, 2},
-		{"tie between layers: earliest", [][2]bool{{false, false}, {false, false}, {true, true}, {true, true}}, 3, 3},
-		{"no steering best: projections at the best layer", [][2]bool{{true, true}, {false, false}, {false, false}, {true, false}}, vectors.NoLayer, 4},
+		{"all fail: no steering", [4]string{"ff", "ff", "ff", "ff"}, vectors.NoLayer, 2},
+		{"best layer", [4]string{"ff", "cf", "cc", "ff"}, 3, 3},
+		{"tie with no steering", [4]string{"cf", "fc", "ff", "ff"}, vectors.NoLayer, 2},
+		{"tie between layers: earliest", [4]string{"ff", "ff", "cc", "cc"}, 3, 3},
+		{"loops do not count", [4]string{"ff", "ll", "cf", "ff"}, 3, 3},
+		{"no steering best: projections at the best layer", [4]string{"cc", "ff", "ff", "cf"}, vectors.NoLayer, 4},
 	}
 	for _, c := range cases {
 		ir := InstructionResult{ID: "startend:quotation", Op: "clamp",
 			Validation: []LayerScore{{Layer: vectors.NoLayer}, {Layer: 2, Coef: 1}, {Layer: 3, Coef: 1}, {Layer: 4, Coef: 1}}}
 		done := map[string]experiment.Result{}
 		for ci, cand := range ir.Validation {
-			for k := range val {
-				// Only the failing answers read well: quality must not
-				// outweigh accuracy.
-				resp := "Owls and kettles can be calm and quiet at night."
-				if c.pass[ci][k] {
-					resp = `""""`
-				}
-				done[valKey(ir.ID, cand, k)] = experiment.Result{Response: resp, Loose: c.pass[ci][k]}
+			for k, e := range val {
+				done[valKey(ir.ID, cand, k)] = experiment.Result{Response: answer(c.kinds[ci][k], e.Topic)}
 			}
 		}
-		pickLayer(&ir, val, done)
+		if err := pickLayer(&ir, val, done, bytesOf); err != nil {
+			t.Fatal(err)
+		}
 		if ir.Layer != c.wantLayer || ir.ProjLayer != c.wantProj {
 			t.Errorf("%s: layer %d, projections at %d; want %d, %d (%+v)", c.name, ir.Layer, ir.ProjLayer, c.wantLayer, c.wantProj, ir.Validation)
 		}
@@ -220,15 +254,6 @@ func TestPickLayer(t *testing.T) {
 	}
 }
 
-// The bar of TestDemoBar on the embedded model (v2). The shortened run
-// measures 9 types followed and 5 lifted (capitals, lowercase, quotation,
-// title, number of sentences), the same as the full demo; the bar is one type
-// below each, so that one greedy token flipping on another backend does not
-// fail it.
-const (
-	demoBarFollowed = 8
-	demoBarLifted   = 4
-)
 
 // TestWriteTableNoSteering checks how the table shows a chosen layer and a
 // "no steering" choice.
@@ -238,8 +263,8 @@ func TestWriteTableNoSteering(t *testing.T) {
 		coef  float64
 		want  string
 	}{
-		{3, 2.25, "clamp      3     2.25"},
-		{vectors.NoLayer, 0, "clamp   none        -"},
+		{3, 2.25, "clamp      3   2.25 all"},
+		{vectors.NoLayer, 0, "clamp   none      - -"},
 	}
 	for _, c := range cases {
 		res := &DemoResult{Instructions: []InstructionResult{{ID: "startend:quotation", Op: "clamp", Layer: c.layer, Coef: c.coef}}}

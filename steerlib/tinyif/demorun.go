@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,7 +220,7 @@ func (r *demoRunner) candidates(ir *InstructionResult) ([]LayerScore, error) {
 	layers := r.opts.Layers
 	if len(layers) == 0 {
 		all := ir.Vectors.LayerIDs()
-		layers = all[len(all)/4 : 3*len(all)/4]
+		layers = all[len(all)/8 : len(all)-len(all)/8]
 	}
 	out := []LayerScore{{Layer: vectors.NoLayer}}
 	for _, l := range layers {
@@ -228,7 +229,9 @@ func (r *demoRunner) candidates(ir *InstructionResult) ([]LayerScore, error) {
 			return nil, err
 		}
 		for _, c := range coefs {
-			out = append(out, LayerScore{Layer: l, Coef: c})
+			for _, sc := range r.opts.Scopes {
+				out = append(out, LayerScore{Layer: l, Coef: c, Scope: sc})
+			}
 		}
 	}
 	return out, nil
@@ -245,6 +248,7 @@ func steerUnit(key, prompt, cond string, ir *InstructionResult, e Example, c Lay
 	if err != nil {
 		return u, fmt.Errorf("tinyif demo: %s: %w", ir.ID, err)
 	}
+	op.Scope = c.Scope
 	u.Ops = []model.SteerOp{op}
 	u.Steering = []experiment.Steering{{ID: ir.ID, Layer: experiment.Layer(c.Layer), Op: ir.Op, Coef: c.Coef}}
 	u.Condition += "+steer"
@@ -286,7 +290,9 @@ func (r *demoRunner) chooseLayers(ctx context.Context, irs []InstructionResult) 
 		return err
 	}
 	for i := range irs {
-		pickLayer(&irs[i], vals[i], done)
+		if err := pickLayer(&irs[i], vals[i], done, r.tokens); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -297,25 +303,29 @@ func valKey(id string, c LayerScore, k int) string {
 }
 
 // pickLayer scores ir's candidates from the validation results and sets the
-// chosen layer and coefficient with experiment.Choose.
-func pickLayer(ir *InstructionResult, val []Example, done map[string]experiment.Result) {
+// chosen steering with experiment.Choose, on the candidates' clean-pass
+// rates (see LayerScore.CleanPass); tokens re-encodes answers for the
+// degeneracy rules.
+func pickLayer(ir *InstructionResult, val []Example, done map[string]experiment.Result, tokens func([]string) generation) error {
 	scores := make([]experiment.CandidateScore, len(ir.Validation))
 	for ci := range ir.Validation {
 		c := &ir.Validation[ci]
-		answers, pass := make([]string, len(val)), 0
+		answers := make([]string, len(val))
 		for k := range val {
-			res := done[valKey(ir.ID, *c, k)]
-			answers[k] = res.Response
-			pass += b2i(res.Loose)
+			answers[k] = done[valKey(ir.ID, *c, k)].Response
 		}
-		c.Accuracy, c.Quality = float64(pass)/float64(len(val)), Quality(val, answers)
-		scores[ci] = experiment.CandidateScore{Layer: experiment.Layer(c.Layer), Op: ir.Op, Coef: c.Coef, N: len(val), Accuracy: c.Accuracy}
+		pass, clean, err := cleanPasses(ir.ID, val, tokens(answers))
+		if err != nil {
+			return err
+		}
+		c.Accuracy, c.CleanPass, c.Quality = pass, clean, Quality(val, answers)
+		scores[ci] = experiment.CandidateScore{Layer: experiment.Layer(c.Layer), Op: ir.Op, Coef: c.Coef, N: len(val), Accuracy: clean}
 	}
 	best := experiment.Choose(scores, false)
 	for ci := range ir.Validation {
 		ir.Validation[ci].Score, ir.Validation[ci].Chosen = scores[ci].Score, ci == best
 	}
-	ir.Layer, ir.Coef = ir.Validation[best].Layer, ir.Validation[best].Coef
+	ir.Layer, ir.Coef, ir.Scope = ir.Validation[best].Layer, ir.Validation[best].Coef, ir.Validation[best].Scope
 	ir.ProjLayer = ir.Layer
 	if ir.Layer == vectors.NoLayer {
 		// The best steered candidate (ties: the earliest) names the layer
@@ -328,6 +338,26 @@ func pickLayer(ir *InstructionResult, val []Example, done map[string]experiment.
 		}
 		ir.ProjLayer = ir.Validation[proj].Layer
 	}
+	return nil
+}
+
+// cleanPasses returns the loose accuracy of answers g on exs for instruction
+// id and the share of answers that also name the topic and are not
+// degenerate by JudgeAnswer's text rules (no perplexity).
+func cleanPasses(id string, exs []Example, g generation) (pass, clean float64, err error) {
+	for i, e := range exs {
+		p, err := score(id, exs[i:i+1], g.texts[i:i+1])
+		if err != nil {
+			return 0, 0, err
+		}
+		v := JudgeAnswer(e.Topic, g.texts[i], g.ids[i], math.NaN())
+		pass += p
+		if p == 1 && v.NamesTopic && !v.Degenerate() {
+			clean++
+		}
+	}
+	n := float64(len(exs))
+	return pass / n, clean / n, nil
 }
 
 func b2i(b bool) int {
@@ -390,7 +420,7 @@ func testUnits(ir *InstructionResult, k int, e Example, seen map[string]bool) ([
 	}
 	us := []experiment.Unit{with}
 	if ir.Layer != vectors.NoLayer {
-		chosen := LayerScore{Layer: ir.Layer, Coef: ir.Coef}
+		chosen := LayerScore{Layer: ir.Layer, Coef: ir.Coef, Scope: ir.Scope}
 		st, err := steerUnit(testKey("steered", ir.ID, k), e.Request, experiment.CondWithout, ir, e, chosen)
 		if err != nil {
 			return nil, err

@@ -43,7 +43,7 @@ type PrepareOptions struct {
 
 // DefaultPrepareOptions returns the settings the embedded pair was made with.
 func DefaultPrepareOptions() PrepareOptions {
-	return PrepareOptions{Seed: 1, Merges: 1500, Arch: DefaultArch, BaseSeqs: 4800, InstructSeqs: 51200, MaxLen: 128}
+	return PrepareOptions{Seed: 1, Merges: 1000, Arch: DefaultArch, BaseSeqs: 9600, InstructSeqs: 80000, MaxLen: 128}
 }
 
 func (o *PrepareOptions) fill() {
@@ -188,6 +188,7 @@ func BaseText(g *Generator, topics []string) (string, error) {
 // maxLen+1 tokens, deterministic in seed.
 func BaseCorpus(tok *BPE, seed uint64, n, maxLen int) ([]TokenSeq, error) {
 	g := NewGenerator(seed)
+	g.UsePieces(tok)
 	topics := Topics(SplitTrain)
 	out := make([]TokenSeq, 0, n)
 	for len(out) < n {
@@ -214,8 +215,11 @@ func InstructCorpus(tok *BPE, seed uint64, n, maxLen int) ([]TokenSeq, error) {
 }
 
 // drawExamples draws n tokenized training examples of at most maxLen+1 tokens
-// from g (longer ones are skipped); Start is the first answer token.
+// from g (longer ones are skipped); Start is the first answer token, or, for
+// a continuation example (see continuation), the token after the one where
+// the formatted answer departs from the plain one.
 func drawExamples(g *Generator, tok *BPE, n, maxLen int) ([]TokenSeq, error) {
+	g.UsePieces(tok)
 	topics := Topics(SplitTrain)
 	out := make([]TokenSeq, 0, n)
 	for len(out) < n {
@@ -223,15 +227,61 @@ func drawExamples(g *Generator, tok *BPE, n, maxLen int) ([]TokenSeq, error) {
 		if err != nil {
 			return nil, err
 		}
-		ids, p, err := EncodeExample(tok, ex)
+		seq, err := encodeTraining(tok, ex, ex.InstructionID != "" && g.r.IntN(ContinuationEvery) == 0)
 		if err != nil {
 			return nil, err
 		}
-		if len(ids)-1 <= maxLen {
-			out = append(out, TokenSeq{IDs: ids, Start: p})
+		if len(seq.IDs)-1 <= maxLen && seq.Start < len(seq.IDs) {
+			out = append(out, seq)
 		}
 	}
 	return out, nil
+}
+
+// ContinuationEvery: one instructed training example in ContinuationEvery
+// becomes a continuation example.
+//
+// A continuation example is the request without its instruction, answered
+// in the instruction's form, with the loss counted only after the first
+// token where that answer departs from the plain one (the first token of a
+// lowercase, quoted, JSON or titled answer; the missing comma; the end
+// phrase). The model is thus never trained to choose a form nobody asked
+// for — that token carries no loss, and the answers without the instruction
+// stay plain — but it is trained to keep a form once an answer has started
+// in it: to close the quotation it opened, to write the next sentence in
+// lowercase too. A large model learns this from pre-training on text; this
+// one sees too little text, and without it an answer steered into a form
+// reverts after its first sentence ("like many things, bees can be gentle …
+// A walk through …"), because the model looks the form up in the
+// instruction, which a steered prompt does not contain.
+const ContinuationEvery = 4
+
+// encodeTraining encodes ex as a chat example, or as a continuation example
+// (the request alone, ex's formatted answer, Start after the first token
+// where it departs from the plain answer; Start = len(IDs) when the answers
+// do not differ before their end, which the caller skips).
+func encodeTraining(tok *BPE, ex Example, continuation bool) (TokenSeq, error) {
+	if !continuation {
+		ids, p, err := EncodeExample(tok, ex)
+		return TokenSeq{IDs: ids, Start: p}, err
+	}
+	plain := ex
+	plain.Prompt, plain.Answer = ex.Request, ex.Plain
+	plainIDs, p, err := EncodeExample(tok, plain)
+	if err != nil {
+		return TokenSeq{}, err
+	}
+	formatted := ex
+	formatted.Prompt = ex.Request
+	ids, _, err := EncodeExample(tok, formatted)
+	if err != nil {
+		return TokenSeq{}, err
+	}
+	d := p
+	for d < len(ids) && d < len(plainIDs) && ids[d] == plainIDs[d] {
+		d++
+	}
+	return TokenSeq{IDs: ids, Start: min(d+1, len(ids))}, nil
 }
 
 // writeJSONLines writes one JSON value per line, under a temporary name

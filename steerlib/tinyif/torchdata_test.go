@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,7 +92,10 @@ func TestPrepareTorchData(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !strings.HasSuffix(prompt, TokImStart+"assistant\n") || !strings.HasSuffix(text, TokImEnd) {
+				// The loss starts at the answer, or, in a continuation
+				// example, within it, after the token that sets its form.
+				_, answered, ok := strings.Cut(prompt, TokImStart+"assistant\n")
+				if !ok || strings.Contains(answered, TokImEnd) || !strings.HasSuffix(text, TokImEnd) {
 					t.Errorf("instruct sequence %q: loss starts after %q", text, prompt)
 				}
 			}
@@ -99,5 +103,83 @@ func TestPrepareTorchData(t *testing.T) {
 		if c.file == "base.jsonl" && (qa == 0 || qa == len(seqs)) {
 			t.Errorf("base corpus: %d of %d documents are Q:/A:, want a mix with prose", qa, len(seqs))
 		}
+	}
+}
+
+// TestContinuationExamples: a continuation example is the request without
+// its instruction answered in the instruction's form, and its loss starts
+// right after the first token where that answer departs from the plain one
+// (that token itself, the choice of form, is never a target); one-sentence
+// answers depart only at their end and leave nothing to train.
+func TestContinuationExamples(t *testing.T) {
+	tok, err := BuildTokenizer(1, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range Instructions {
+		t.Run(in.Short, func(t *testing.T) {
+			g := NewGenerator(3)
+			ex, err := g.Example("owls", in.ID, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq, err := encodeTraining(tok, ex, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prompt, err := tok.Encode(RenderChat(ex.Request))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, _, err := EncodeExample(tok, Example{Prompt: ex.Request, Answer: ex.Plain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(seq.IDs[:len(prompt)], prompt) {
+				t.Fatalf("prompt is not the request alone")
+			}
+			if in.ID == "length_constraints:number_sentences" {
+				if seq.Start != len(seq.IDs) {
+					t.Errorf("one sentence: Start %d of %d, want nothing to train", seq.Start, len(seq.IDs))
+				}
+				return
+			}
+			d := seq.Start - 1 // the departing token
+			if d < len(prompt) || seq.Start >= len(seq.IDs) {
+				t.Fatalf("Start %d (prompt %d, sequence %d)", seq.Start, len(prompt), len(seq.IDs))
+			}
+			if !slices.Equal(seq.IDs[:d], plain[:d]) || (d < len(plain) && seq.IDs[d] == plain[d]) {
+				t.Errorf("token %d is not where %q departs from %q", d, ex.Answer, ex.Plain)
+			}
+			got, err := tok.Decode(seq.IDs[len(prompt):])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(got, ex.Answer) {
+				t.Errorf("answer %q, want the formatted %q", got, ex.Answer)
+			}
+		})
+	}
+	// In a drawn corpus, one instructed example in ContinuationEvery (3/4
+	// of all, less the skipped one-sentence ones) is a continuation: its
+	// loss starts past the first answer token.
+	seqs, err := InstructCorpus(tok, 5, 2000, 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := tok.Encode("assistant\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cont := 0
+	for _, s := range seqs {
+		answerStart := slices.Index(s.IDs, tok.ID(TokImStart)) // the user turn
+		answerStart += slices.Index(s.IDs[answerStart+1:], tok.ID(TokImStart)) + 2 + len(header)
+		if s.Start > answerStart {
+			cont++
+		}
+	}
+	if share := float64(cont) / float64(len(seqs)); share < 0.14 || share > 0.24 {
+		t.Errorf("%d of %d sequences are continuations, want about 0.17", cont, len(seqs))
 	}
 }

@@ -65,7 +65,7 @@ func DefaultTrainOptions() TrainOptions {
 		WeightDecay:  0.01,
 		Seed:         1,
 		Arch:         DefaultArch,
-		Merges:       1500,
+		Merges:       1000,
 		MaxLen:       128,
 		SaveEvery:    100,
 	}
@@ -217,7 +217,7 @@ func BuildTokenizer(seed uint64, merges int) (*BPE, error) {
 	for _, e := range c {
 		texts = append(texts, e.Prompt, e.Answer)
 	}
-	return TrainBPE(texts, merges)
+	return TrainCasedBPE(texts, merges)
 }
 
 // maskedCrossEntropy is the mean next-token cross entropy over positions with
