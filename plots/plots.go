@@ -347,11 +347,20 @@ func ProjectionStrip(title string, groups []Group) (*plot.Plot, error) {
 	p.Add(lightGrid())
 	names := make([]string, len(groups))
 	var means plotter.XYLabels
+	scale := 0.0 // the largest |value|: means below 1e-9 of it are summation noise, shown as 0
+	for _, g := range groups {
+		for _, v := range g.Values {
+			scale = math.Max(scale, math.Abs(v))
+		}
+	}
 	for gi, g := range groups {
 		names[gi] = g.Name
 		s, mean, err := strip(g.Values, float64(gi), 0.5, SeriesColor(gi))
 		if err != nil {
 			return nil, fmt.Errorf("projection strip %q: group %q: %w", title, g.Name, err)
+		}
+		if math.Abs(mean) <= 1e-9*scale {
+			mean = 0
 		}
 		m, err := plotter.NewLine(plotter.XYs{{X: mean, Y: float64(gi) - 0.32}, {X: mean, Y: float64(gi) + 0.32}})
 		if err != nil {
