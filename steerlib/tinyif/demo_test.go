@@ -254,7 +254,6 @@ func TestPickLayer(t *testing.T) {
 	}
 }
 
-
 // TestWriteTableNoSteering checks how the table shows a chosen layer and a
 // "no steering" choice.
 func TestWriteTableNoSteering(t *testing.T) {
