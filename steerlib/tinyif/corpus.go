@@ -580,8 +580,9 @@ func isReservedWord(w string) bool {
 }
 
 // TrainingExample draws a random training example: a random training topic
-// (or, two times in three, a made-up one; see PseudoTopic) and, with
-// probability 1/4, no instruction, otherwise a uniformly chosen one.
+// (or, two times in three, a made-up one: see PseudoTopic, and UsePieces for
+// the spliced ones) and, with probability 1/4, no instruction, otherwise a
+// uniformly chosen one.
 func (g *Generator) TrainingExample(topics []string) (Example, error) {
 	topic := pick(g.r, topics)
 	if g.r.IntN(3) != 0 {
