@@ -360,13 +360,6 @@ func cleanPasses(id string, exs []Example, g generation) (pass, clean float64, e
 	return pass / n, clean / n, nil
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // evaluate is step 3: held-out test topics with the instruction, without
 // it, and without it but steered (every instruction in one engine run; the
 // answers without the instruction, the same requests for every type, are

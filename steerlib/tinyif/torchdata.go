@@ -216,7 +216,7 @@ func InstructCorpus(tok *BPE, seed uint64, n, maxLen int) ([]TokenSeq, error) {
 
 // drawExamples draws n tokenized training examples of at most maxLen+1 tokens
 // from g (longer ones are skipped); Start is the first answer token, or, for
-// a continuation example (see continuation), the token after the one where
+// a continuation example (see ContinuationEvery), the token after the one where
 // the formatted answer departs from the plain one.
 func drawExamples(g *Generator, tok *BPE, n, maxLen int) ([]TokenSeq, error) {
 	g.UsePieces(tok)
